@@ -1,0 +1,12 @@
+/* cvm.h - umbrella header: includes every public header of libcvm. */
+#ifndef CVM_CVM_H
+#define CVM_CVM_H
+
+#include "cvm/version.h"
+#include "cvm/status.h"
+#include "cvm/alloc.h"
+#include "cvm/datetime.h"
+#include "cvm/table.h"
+#include "cvm/csv.h"
+
+#endif

@@ -1,0 +1,43 @@
+/* main.c - the cvm command line: dispatches to one cmd_<verb>.c each. */
+#include "cli.h"
+
+#include "cvm/cvm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const cli_command commands[] = {
+    {"help", "show commands, or help on one command", cmd_help},
+};
+
+static const size_t ncommands = sizeof commands / sizeof commands[0];
+
+const cli_command *cli_commands(size_t *n)
+{
+    *n = ncommands;
+    return commands;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_usage(stderr);
+        return 2;
+    }
+    const char *verb = argv[1];
+    if (!strcmp(verb, "--version") || !strcmp(verb, "version")) {
+        printf("cvm %s (store schema %d)\n", cvm_version(), CVM_SCHEMA_VERSION);
+        return 0;
+    }
+    if (!strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+        cli_usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < ncommands; i++) {
+        if (!strcmp(verb, commands[i].name)) {
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "cvm: unknown command '%s' (try 'cvm help')\n", verb);
+    return 2;
+}
