@@ -28,6 +28,7 @@ typedef struct {
     char *data;
     size_t len;
     size_t cap;
+    int failed; /* set once an append failed (OOM): check at the end */
 } cvm__buf_t;
 
 void cvm__buf_init(cvm__buf_t *b);

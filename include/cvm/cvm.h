@@ -8,5 +8,9 @@
 #include "cvm/datetime.h"
 #include "cvm/table.h"
 #include "cvm/csv.h"
+#include "cvm/schema.h"
+#include "cvm/store.h"
+#include "cvm/load.h"
+#include "cvm/audit.h"
 
 #endif

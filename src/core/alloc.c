@@ -74,6 +74,7 @@ void cvm__buf_init(cvm__buf_t *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->failed = 0;
 }
 
 void cvm__buf_destroy(cvm__buf_t *b)
@@ -94,6 +95,7 @@ int cvm__buf_reserve(cvm__buf_t *b, size_t extra)
     }
     char *d = cvm__realloc(b->data, cap);
     if (!d) {
+        b->failed = 1;
         return -1;
     }
     b->data = d;
@@ -125,7 +127,11 @@ int cvm__buf_printf(cvm__buf_t *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || cvm__buf_reserve(b, (size_t)n) != 0) {
+    if (n < 0) {
+        b->failed = 1;
+        return -1;
+    }
+    if (cvm__buf_reserve(b, (size_t)n) != 0) {
         return -1;
     }
     va_start(ap, fmt);
