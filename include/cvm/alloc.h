@@ -21,7 +21,9 @@ typedef void (*cvm_free_fn)(void *);
  * @brief Replaces the allocator. Call before any other libcvm call, or
  * between uses with no live libcvm objects. NULL arguments restore libc.
  */
-void cvm_set_allocator(cvm_malloc_fn m, cvm_realloc_fn r, cvm_calloc_fn c,
+void cvm_set_allocator(cvm_malloc_fn m,
+                       cvm_realloc_fn r,
+                       cvm_calloc_fn c,
                        cvm_free_fn f);
 
 /** @brief Releases memory that libcvm allocated for the caller. */

@@ -45,7 +45,7 @@ typedef struct {
     cvm_audit_table_t *tables;
     char *first_month; /* range over all monthly tables, NULL if none */
     char *last_month;
-    int64_t loads;     /* successful loads recorded */
+    int64_t loads; /* successful loads recorded */
 } cvm_audit_t;
 
 /**

@@ -61,20 +61,32 @@ const char *cvm_csv_error_str(cvm_csv_error e);
  * next cvm_csv_next() or cvm_csv_close() on it.  Field texts are unquoted and
  * unescaped, UTF-8 (transcoded if the input was GBK/GB18030), and NOT
  * NUL-terminated: use lens[].
+ *
+ * When error is set the record should be rejected using raw: its fields are
+ * a best-effort split (text after a closing quote is dropped, and after a
+ * structural error the encoding is neither checked nor converted), and a
+ * CVM_CSV_ERR_TOO_LONG record has no fields and a raw text cut to its first
+ * max_record bytes.  Only the first error of a record is reported, a
+ * structural one before an encoding one.  The error position is the stray
+ * quote (ERR_QUOTE), the first character after the closing quote
+ * (ERR_AFTER_QUOTE), the opening quote (ERR_UNTERMINATED), the first byte of
+ * the first invalid sequence (ERR_ENCODING) or the first byte past
+ * max_record (ERR_TOO_LONG).  Columns count bytes from the start of the line
+ * (a UTF-8 byte order mark is not counted).
  */
 typedef struct {
     size_t nfields;
     const char *const *fields;
     const size_t *lens;
-    uint64_t line;        /* 1-based line where the record starts */
-    uint64_t end_line;    /* line where it ends (> line with embedded NLs) */
-    uint64_t offset;      /* byte offset of the record in the input */
-    const char *raw;      /* the record's bytes as in the input, without */
-    size_t raw_len;       /*   its line end (for the rejects file) */
-    cvm_csv_error error;  /* CVM_CSV_OK, or why the record is malformed */
-    size_t error_field;   /* 1-based field where the error is, 0 if none */
-    uint64_t error_line;  /* 1-based line of the error */
-    size_t error_column;  /* 1-based byte column in that line */
+    uint64_t line;       /* 1-based line where the record starts */
+    uint64_t end_line;   /* line where it ends (> line with embedded NLs) */
+    uint64_t offset;     /* byte offset of the record in the input */
+    const char *raw;     /* the record's bytes as in the input, without */
+    size_t raw_len;      /*   its line end (for the rejects file) */
+    cvm_csv_error error; /* CVM_CSV_OK, or why the record is malformed */
+    size_t error_field;  /* 1-based field where the error is, 0 if none */
+    uint64_t error_line; /* 1-based line of the error */
+    size_t error_column; /* 1-based byte column in that line */
 } cvm_csv_record_t;
 
 typedef struct cvm_csv_reader cvm_csv_reader_t;
@@ -84,17 +96,25 @@ typedef struct cvm_csv_reader cvm_csv_reader_t;
  * A UTF-8 byte order mark at the start is skipped.
  * Ownership: caller owns *out, releases it with cvm_csv_close(); ctx is
  * borrowed and must outlive the reader (messages go there).
+ * opt may be NULL for the defaults; it is copied.
  * Errors: CVM_EIO (cannot open: message names the path), CVM_ENOMEM,
- * CVM_EINVAL (bad options), CVM_EUNSUPPORTED (iconv lacks the encoding).
+ * CVM_EINVAL (bad options: delimiter and quote must be distinct ASCII
+ * characters other than NUL, CR and LF; sizes must be non-zero),
+ * CVM_EUNSUPPORTED (iconv lacks the encoding).
  */
-cvm_status cvm_csv_open(cvm_ctx_t *ctx, const char *path,
-                        const cvm_csv_options_t *opt, cvm_csv_reader_t **out);
+cvm_status cvm_csv_open(cvm_ctx_t *ctx,
+                        const char *path,
+                        const cvm_csv_options_t *opt,
+                        cvm_csv_reader_t **out);
 
 /**
  * @brief Reads from memory (tests, fuzzing). The data is borrowed and must
- * outlive the reader; it need not be NUL-terminated.
+ * outlive the reader; it need not be NUL-terminated.  It streams through
+ * the read buffer exactly like a file (buffer_size applies).
  */
-cvm_status cvm_csv_open_mem(cvm_ctx_t *ctx, const char *data, size_t len,
+cvm_status cvm_csv_open_mem(cvm_ctx_t *ctx,
+                            const char *data,
+                            size_t len,
                             const cvm_csv_options_t *opt,
                             cvm_csv_reader_t **out);
 
@@ -118,8 +138,16 @@ void cvm_csv_close(cvm_csv_reader_t *r);
 /**
  * @brief Writes one field to f, quoting it when it holds the delimiter, a
  * quote, CR or LF (RFC 4180). Returns 0, or -1 on a write error.
+ * file is a FILE * (void * keeps stdio out of this header); the delimiter
+ * is ','.  s is borrowed.
  */
 int cvm_csv_write_field(void *file, const char *s, size_t len);
+
+/** @brief cvm_csv_write_field() for another delimiter. */
+int cvm_csv_write_field_delim(void *file,
+                              const char *s,
+                              size_t len,
+                              char delimiter);
 
 #ifdef __cplusplus
 }

@@ -24,8 +24,10 @@ extern "C" {
 #endif
 
 /* Progress: called every few thousand rows and once at the end. */
-typedef void (*cvm_load_progress_cb)(void *ud, uint64_t bytes_done,
-                                     uint64_t bytes_total, uint64_t rows);
+typedef void (*cvm_load_progress_cb)(void *ud,
+                                     uint64_t bytes_done,
+                                     uint64_t bytes_total,
+                                     uint64_t rows);
 
 typedef struct {
     cvm_csv_options_t csv;
@@ -46,21 +48,21 @@ typedef struct {
 void cvm_load_options_init(cvm_load_options_t *o);
 
 typedef struct {
-    uint64_t rows_read;     /* data records (header and blank lines not) */
+    uint64_t rows_read; /* data records (header and blank lines not) */
     uint64_t rows_loaded;
     uint64_t rows_rejected;
-    uint64_t bytes;         /* input bytes */
+    uint64_t bytes; /* input bytes */
     double seconds;
-    bool rolled_back;       /* the reject rate passed the limit */
+    bool rolled_back; /* the reject rate passed the limit */
     /* Allocated strings (release with cvm_load_result_destroy): */
-    char *rejects_path;     /* the rejects file written */
-    char *unknown_columns;  /* comma-separated header names not in the
-                               schema (ignored), or NULL */
-    char *missing_columns;  /* nullable columns absent from the file (loaded
-                               as NULL), or NULL */
-    char *months;           /* monthly tables: months loaded, comma-separated */
-    char *first_reject;     /* the first rejection, as "line L, column C
-                               (name): reason", or NULL */
+    char *rejects_path;    /* the rejects file written */
+    char *unknown_columns; /* comma-separated header names not in the
+                              schema (ignored), or NULL */
+    char *missing_columns; /* nullable columns absent from the file (loaded
+                              as NULL), or NULL */
+    char *months;          /* monthly tables: months loaded, comma-separated */
+    char *first_reject;    /* the first rejection, as "line L, column C
+                              (name): reason", or NULL */
 } cvm_load_result_t;
 
 /** @brief Zeroes a result (call before a load). */
@@ -79,8 +81,10 @@ void cvm_load_result_destroy(cvm_load_result_t *r);
  * CVM_ENOTFOUND (unknown table); CVM_EIO, CVM_EDB, CVM_ENOMEM.
  * The message on the store's context names the file (and line/column).
  */
-cvm_status cvm_load_csv(cvm_store_t *store, const char *table,
-                        const char *path, const cvm_load_options_t *opt,
+cvm_status cvm_load_csv(cvm_store_t *store,
+                        const char *table,
+                        const char *path,
+                        const cvm_load_options_t *opt,
                         cvm_load_result_t *res);
 
 /**
@@ -90,9 +94,12 @@ cvm_status cvm_load_csv(cvm_store_t *store, const char *table,
  * Ownership: caller owns *out (cvm_table_free); ctx is borrowed.
  * Errors: as cvm_load_csv (no CVM_EDB).
  */
-cvm_status cvm_load_csv_table(cvm_ctx_t *ctx, const cvm_tabledef *def,
-                              const char *path, const cvm_load_options_t *opt,
-                              cvm_table_t **out, cvm_load_result_t *res);
+cvm_status cvm_load_csv_table(cvm_ctx_t *ctx,
+                              const cvm_tabledef *def,
+                              const char *path,
+                              const cvm_load_options_t *opt,
+                              cvm_table_t **out,
+                              cvm_load_result_t *res);
 
 #ifdef __cplusplus
 }

@@ -21,15 +21,15 @@ extern "C" {
 
 /* Logical column types (what a CSV field must look like). */
 typedef enum {
-    CVM_COL_INT = 0,   /* integer, e.g. 42 */
-    CVM_COL_REAL,      /* decimal number, e.g. 12.5 */
-    CVM_COL_MONEY,     /* yuan, at most two decimals, e.g. 58.00 */
-    CVM_COL_TEXT,      /* any UTF-8 text */
-    CVM_COL_ENUM,      /* one of the listed values */
-    CVM_COL_BOOL,      /* 0/1 (also true/false, yes/no, y/n) */
-    CVM_COL_DATE,      /* YYYY-MM-DD */
-    CVM_COL_MONTH,     /* YYYY-MM */
-    CVM_COL_TIMESTAMP  /* YYYY-MM-DD HH:MM[:SS] */
+    CVM_COL_INT = 0,  /* integer, e.g. 42 */
+    CVM_COL_REAL,     /* decimal number, e.g. 12.5 */
+    CVM_COL_MONEY,    /* yuan, at most two decimals, e.g. 58.00 */
+    CVM_COL_TEXT,     /* any UTF-8 text */
+    CVM_COL_ENUM,     /* one of the listed values */
+    CVM_COL_BOOL,     /* 0/1 (also true/false, yes/no, y/n) */
+    CVM_COL_DATE,     /* YYYY-MM-DD */
+    CVM_COL_MONTH,    /* YYYY-MM */
+    CVM_COL_TIMESTAMP /* YYYY-MM-DD HH:MM[:SS] */
 } cvm_coltype;
 
 /* Column flags. */
@@ -40,11 +40,11 @@ typedef struct {
     const char *name;
     cvm_coltype type;
     unsigned flags;
-    const char *unit;           /* "yuan", "minutes", "MB", ... or NULL */
-    double min, max;            /* numeric range, NAN = unbounded */
-    const char *const *values;  /* ENUM: NULL-terminated allowed values */
-    const char *zh;             /* Chinese business term */
-    const char *doc;            /* English description */
+    const char *unit;          /* "yuan", "minutes", "MB", ... or NULL */
+    double min, max;           /* numeric range, NAN = unbounded */
+    const char *const *values; /* ENUM: NULL-terminated allowed values */
+    const char *zh;            /* Chinese business term */
+    const char *doc;           /* English description */
 } cvm_coldef;
 
 typedef struct {

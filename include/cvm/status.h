@@ -14,23 +14,24 @@
 extern "C" {
 #endif
 
-#define CVM_STATUS_MAP(XX)                                                     \
-    XX(OK, "success")                                                          \
-    XX(ENOMEM, "out of memory")                                                \
-    XX(EINVAL, "invalid argument")                                             \
-    XX(EIO, "input/output error")                                              \
-    XX(EPARSE, "parse error")                                                  \
-    XX(EDB, "database error")                                                  \
-    XX(EMODEL, "model error")                                                  \
-    XX(EGRAPH, "graph error")                                                  \
-    XX(ENOTFOUND, "not found")                                                 \
-    XX(EUNSUPPORTED, "unsupported")                                            \
-    XX(EREJECT, "too many rejected rows")                                      \
-    XX(ESCHEMA, "schema mismatch")                                             \
-    XX(EENCODING, "invalid text encoding")                                     \
+#define CVM_STATUS_MAP(XX)                 \
+    XX(OK, "success")                      \
+    XX(ENOMEM, "out of memory")            \
+    XX(EINVAL, "invalid argument")         \
+    XX(EIO, "input/output error")          \
+    XX(EPARSE, "parse error")              \
+    XX(EDB, "database error")              \
+    XX(EMODEL, "model error")              \
+    XX(EGRAPH, "graph error")              \
+    XX(ENOTFOUND, "not found")             \
+    XX(EUNSUPPORTED, "unsupported")        \
+    XX(EREJECT, "too many rejected rows")  \
+    XX(ESCHEMA, "schema mismatch")         \
+    XX(EENCODING, "invalid text encoding") \
     XX(EOF, "end of input")
 
 typedef enum {
+
 #define CVM_XX_ENUM(name, msg) CVM_##name,
     CVM_STATUS_MAP(CVM_XX_ENUM)
 #undef CVM_XX_ENUM
@@ -73,8 +74,8 @@ cvm_status cvm_ctx_error(cvm_ctx_t *ctx, cvm_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /** @brief va_list form of cvm_ctx_error(). */
-cvm_status cvm_ctx_verror(cvm_ctx_t *ctx, cvm_status st, const char *fmt,
-                          va_list ap);
+cvm_status
+cvm_ctx_verror(cvm_ctx_t *ctx, cvm_status st, const char *fmt, va_list ap);
 
 /**
  * @brief Prefixes the current message with "prefix: " (printf-style), to

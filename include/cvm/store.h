@@ -27,7 +27,9 @@ typedef struct cvm_store cvm_store_t;
  * outlive the store.
  * Errors: CVM_EDB (cannot open, not a cvm store, newer schema version).
  */
-cvm_status cvm_store_open(cvm_ctx_t *ctx, const char *path, unsigned flags,
+cvm_status cvm_store_open(cvm_ctx_t *ctx,
+                          const char *path,
+                          unsigned flags,
                           cvm_store_t **out);
 
 /** @brief Closes the store; NULL is a no-op. */

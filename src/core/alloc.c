@@ -13,7 +13,9 @@ static cvm_realloc_fn g_realloc = realloc;
 static cvm_calloc_fn g_calloc = calloc;
 static cvm_free_fn g_free = free;
 
-void cvm_set_allocator(cvm_malloc_fn m, cvm_realloc_fn r, cvm_calloc_fn c,
+void cvm_set_allocator(cvm_malloc_fn m,
+                       cvm_realloc_fn r,
+                       cvm_calloc_fn c,
                        cvm_free_fn f)
 {
     g_malloc = m ? m : malloc;

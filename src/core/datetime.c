@@ -5,7 +5,6 @@
  */
 #include "cvm/datetime.h"
 
-
 int32_t cvm_date_from_ymd(int y, int m, int d)
 {
     y -= m <= 2;
@@ -135,7 +134,8 @@ int cvm_timestamp_parse(const char *s, size_t len, int64_t *out)
 {
     int32_t day;
     if ((len != 16 && len != 19) || cvm_date_parse(s, 10, &day) != 0 ||
-        (s[10] != ' ' && s[10] != 'T') || s[13] != ':') {
+        (s[10] != ' ' && s[10] != 'T') || s[13] != ':')
+    {
         return -1;
     }
     int hh = digits(s + 11, 2), mm = digits(s + 14, 2), ss = 0;

@@ -16,8 +16,8 @@ struct cvm_ctx {
 const char *cvm_strerror(cvm_status st)
 {
     switch (st) {
-#define XX(name, msg)                                                          \
-    case CVM_##name:                                                           \
+#define XX(name, msg) \
+    case CVM_##name:  \
         return msg;
         CVM_STATUS_MAP(XX)
 #undef XX
@@ -29,8 +29,8 @@ const char *cvm_strerror(cvm_status st)
 const char *cvm_status_name(cvm_status st)
 {
     switch (st) {
-#define XX(name, msg)                                                          \
-    case CVM_##name:                                                           \
+#define XX(name, msg) \
+    case CVM_##name:  \
         return "CVM_" #name;
         CVM_STATUS_MAP(XX)
 #undef XX
@@ -71,8 +71,8 @@ void cvm_ctx_clear(cvm_ctx_t *ctx)
     }
 }
 
-cvm_status cvm_ctx_verror(cvm_ctx_t *ctx, cvm_status st, const char *fmt,
-                          va_list ap)
+cvm_status
+cvm_ctx_verror(cvm_ctx_t *ctx, cvm_status st, const char *fmt, va_list ap)
 {
     if (!ctx) {
         return st;

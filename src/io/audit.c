@@ -37,16 +37,16 @@ static cvm_status scalar(cvm_store_t *s, const char *sql, int64_t *out)
     return st;
 }
 
-static cvm_status column_stats(cvm_store_t *s, const cvm_tabledef *d,
-                               cvm_audit_table_t *t)
+static cvm_status
+column_stats(cvm_store_t *s, const cvm_tabledef *d, cvm_audit_table_t *t)
 {
     cvm__buf_t b;
     cvm__buf_init(&b);
     cvm__buf_puts(&b, "SELECT count(*)");
     for (size_t j = 0; j < d->ncols; j++) {
         const char *c = d->cols[j].name;
-        cvm__buf_printf(&b, ", count(\"%s\"), min(\"%s\"), max(\"%s\")", c, c,
-                        c);
+        cvm__buf_printf(
+            &b, ", count(\"%s\"), min(\"%s\"), max(\"%s\")", c, c, c);
     }
     cvm__buf_printf(&b, " FROM %s", d->name);
     if (b.failed) {
@@ -55,8 +55,8 @@ static cvm_status column_stats(cvm_store_t *s, const cvm_tabledef *d,
     }
     sqlite3_stmt *q = NULL;
     cvm_status st = CVM_OK;
-    if (sqlite3_prepare_v2(cvm__store_db(s), b.data, -1, &q, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(cvm__store_db(s), b.data, -1, &q, NULL) != SQLITE_OK)
+    {
         st = cvm__store_error(s, "audit");
         goto done;
     }
@@ -90,8 +90,8 @@ done:
     return st;
 }
 
-static cvm_status dup_keys(cvm_store_t *s, const cvm_tabledef *d,
-                           cvm_audit_table_t *t)
+static cvm_status
+dup_keys(cvm_store_t *s, const cvm_tabledef *d, cvm_audit_table_t *t)
 {
     cvm__buf_t b;
     cvm__buf_init(&b);
@@ -105,7 +105,8 @@ static cvm_status dup_keys(cvm_store_t *s, const cvm_tabledef *d,
         }
     }
     cvm__buf_puts(&b, " HAVING count(*) > 1)");
-    cvm_status st = b.failed ? CVM_ENOMEM : scalar(s, b.data, &t->duplicate_keys);
+    cvm_status st =
+        b.failed ? CVM_ENOMEM : scalar(s, b.data, &t->duplicate_keys);
     cvm__buf_destroy(&b);
     return st;
 }
@@ -125,12 +126,12 @@ static const char *sub_col(const cvm_tabledef *d)
     return NULL;
 }
 
-static cvm_status months_of(cvm_store_t *s, const cvm_tabledef *d,
-                             cvm_audit_table_t *t)
+static cvm_status
+months_of(cvm_store_t *s, const cvm_tabledef *d, cvm_audit_table_t *t)
 {
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT DISTINCT month FROM %s ORDER BY 1",
-             d->name);
+    snprintf(
+        sql, sizeof sql, "SELECT DISTINCT month FROM %s ORDER BY 1", d->name);
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(cvm__store_db(s), sql, -1, &q, NULL) != SQLITE_OK) {
         return cvm__store_error(s, "audit");
@@ -158,15 +159,17 @@ static cvm_status months_of(cvm_store_t *s, const cvm_tabledef *d,
 }
 
 /* Months in [first, last] that the table lacks. */
-static cvm_status missing_months(cvm_audit_table_t *t, int32_t first,
-                                 int32_t last)
+static cvm_status
+missing_months(cvm_audit_table_t *t, int32_t first, int32_t last)
 {
     size_t k = 0;
     for (int32_t m = first; m <= last; m++) {
         int32_t have = -1;
-        while (k < t->nmonths &&
-               (cvm_month_parse(t->months[k], strlen(t->months[k]), &have) != 0 ||
-                have < m)) {
+        while (
+            k < t->nmonths &&
+            (cvm_month_parse(t->months[k], strlen(t->months[k]), &have) != 0 ||
+             have < m))
+        {
             k++;
         }
         if (k < t->nmonths && have == m) {
@@ -210,15 +213,18 @@ cvm_status cvm_audit_run(cvm_store_t *s, cvm_audit_t **out)
             break;
         }
         if ((st = column_stats(s, d, t)) != CVM_OK ||
-            (st = dup_keys(s, d, t)) != CVM_OK) {
+            (st = dup_keys(s, d, t)) != CVM_OK)
+        {
             break;
         }
         const char *sc = sub_col(d);
         if (sc) {
-            snprintf(sql, sizeof sql,
+            snprintf(sql,
+                     sizeof sql,
                      "SELECT count(*) FROM %s t WHERE NOT EXISTS (SELECT 1 "
                      "FROM subscribers s WHERE s.subscriber_id = t.%s)",
-                     d->name, sc);
+                     d->name,
+                     sc);
             if ((st = scalar(s, sql, &t->unknown_subscribers)) != CVM_OK) {
                 break;
             }
@@ -242,16 +248,18 @@ cvm_status cvm_audit_run(cvm_store_t *s, cvm_audit_t **out)
                 (d->cols[cvm_tabledef_col(d, "subscriber_id")].flags &
                  CVM_COL_KEY) &&
                 strcmp(d->name, "status_events") != 0 &&
-                strcmp(d->name, "vas_usage") != 0) {
-                snprintf(sql, sizeof sql,
+                strcmp(d->name, "vas_usage") != 0)
+            {
+                snprintf(sql,
+                         sizeof sql,
                          "SELECT count(*) FROM (SELECT count(*) n, "
                          "min(m) a, max(m) b FROM (SELECT subscriber_id, "
                          "CAST(substr(month,1,4) AS INTEGER)*12 + "
                          "CAST(substr(month,6,2) AS INTEGER) m FROM %s) "
                          "GROUP BY subscriber_id HAVING n < b - a + 1)",
                          d->name);
-                if ((st = scalar(s, sql, &t->subscribers_with_gaps)) !=
-                    CVM_OK) {
+                if ((st = scalar(s, sql, &t->subscribers_with_gaps)) != CVM_OK)
+                {
                     break;
                 }
             }
@@ -334,10 +342,12 @@ cvm_status cvm_audit_json(const cvm_audit_t *a, char **out)
         json_decref(tables);
         return CVM_ENOMEM;
     }
-    json_object_set_new(root, "first_month",
+    json_object_set_new(root,
+                        "first_month",
                         a->first_month ? json_string(a->first_month)
                                        : json_null());
-    json_object_set_new(root, "last_month",
+    json_object_set_new(root,
+                        "last_month",
                         a->last_month ? json_string(a->last_month)
                                       : json_null());
     json_object_set_new(root, "loads", json_integer(a->loads));
@@ -346,18 +356,20 @@ cvm_status cvm_audit_json(const cvm_audit_t *a, char **out)
         json_t *jt = json_object();
         json_object_set_new(jt, "table", json_string(t->table));
         json_object_set_new(jt, "rows", json_integer(t->rows));
-        json_object_set_new(jt, "duplicate_keys",
-                            json_integer(t->duplicate_keys));
-        json_object_set_new(jt, "unknown_subscribers",
+        json_object_set_new(
+            jt, "duplicate_keys", json_integer(t->duplicate_keys));
+        json_object_set_new(jt,
+                            "unknown_subscribers",
                             t->unknown_subscribers < 0
                                 ? json_null()
                                 : json_integer(t->unknown_subscribers));
         if (t->monthly) {
             json_object_set_new(jt, "months", strv_json(t->months, t->nmonths));
-            json_object_set_new(jt, "missing_months",
-                                strv_json(t->missing, t->nmissing));
+            json_object_set_new(
+                jt, "missing_months", strv_json(t->missing, t->nmissing));
         }
-        json_object_set_new(jt, "subscribers_with_gaps",
+        json_object_set_new(jt,
+                            "subscribers_with_gaps",
                             t->subscribers_with_gaps < 0
                                 ? json_null()
                                 : json_integer(t->subscribers_with_gaps));
@@ -368,10 +380,10 @@ cvm_status cvm_audit_json(const cvm_audit_t *a, char **out)
             json_object_set_new(jc, "name", json_string(c->name));
             json_object_set_new(jc, "nulls", json_integer(c->nulls));
             json_object_set_new(jc, "null_rate", json_real(c->null_rate));
-            json_object_set_new(jc, "min",
-                                c->min ? json_string(c->min) : json_null());
-            json_object_set_new(jc, "max",
-                                c->max ? json_string(c->max) : json_null());
+            json_object_set_new(
+                jc, "min", c->min ? json_string(c->min) : json_null());
+            json_object_set_new(
+                jc, "max", c->max ? json_string(c->max) : json_null());
             json_array_append_new(cols, jc);
         }
         json_object_set_new(jt, "columns", cols);

@@ -94,7 +94,8 @@ slow:;
     for (size_t k = 0; k < len; k++) {
         char c = s[k];
         if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' ||
-              c == 'e' || c == 'E')) {
+              c == 'e' || c == 'E'))
+        {
             return -1;
         }
     }
@@ -154,8 +155,12 @@ static int parse_bool(const char *s, size_t len, int64_t *out)
     return -1;
 }
 
-int cvm__convert(const cvm_coldef *c, const char *s, size_t len,
-                 cvm__value_t *v, char *why, size_t whylen)
+int cvm__convert(const cvm_coldef *c,
+                 const char *s,
+                 size_t len,
+                 cvm__value_t *v,
+                 char *why,
+                 size_t whylen)
 {
     char shown[64];
     v->null = false;
@@ -187,8 +192,8 @@ int cvm__convert(const cvm_coldef *c, const char *s, size_t len,
         }
         if (c->type == CVM_COL_MONEY && dec > 2) {
             show(s, len, shown, sizeof shown);
-            snprintf(why, whylen,
-                     "money with more than two decimals: %s", shown);
+            snprintf(
+                why, whylen, "money with more than two decimals: %s", shown);
             return -1;
         }
         return range_ok(c, v->d, why, whylen);
@@ -208,11 +213,11 @@ int cvm__convert(const cvm_coldef *c, const char *s, size_t len,
         }
         show(s, len, shown, sizeof shown);
         {
-            size_t o = (size_t)snprintf(why, whylen, "%s is not one of ",
-                                        shown);
+            size_t o =
+                (size_t)snprintf(why, whylen, "%s is not one of ", shown);
             for (const char *const *a = c->values; *a && o < whylen; a++) {
-                o += (size_t)snprintf(why + o, whylen - o, "%s%s",
-                                      a == c->values ? "" : "|", *a);
+                o += (size_t)snprintf(
+                    why + o, whylen - o, "%s%s", a == c->values ? "" : "|", *a);
             }
         }
         return -1;
@@ -233,8 +238,10 @@ int cvm__convert(const cvm_coldef *c, const char *s, size_t len,
     case CVM_COL_TIMESTAMP:
         if (cvm_timestamp_parse(s, len, &v->i) != 0) {
             show(s, len, shown, sizeof shown);
-            snprintf(why, whylen,
-                     "not a timestamp (YYYY-MM-DD HH:MM[:SS]): %s", shown);
+            snprintf(why,
+                     whylen,
+                     "not a timestamp (YYYY-MM-DD HH:MM[:SS]): %s",
+                     shown);
             return -1;
         }
         return 0;

@@ -22,8 +22,12 @@ typedef struct {
  * Parses and checks field s[0..len) against column c.  Returns 0, or -1 with
  * a reason (no location: the caller adds it) written into why[0..whylen).
  */
-int cvm__convert(const cvm_coldef *c, const char *s, size_t len,
-                 cvm__value_t *v, char *why, size_t whylen);
+int cvm__convert(const cvm_coldef *c,
+                 const char *s,
+                 size_t len,
+                 cvm__value_t *v,
+                 char *why,
+                 size_t whylen);
 
 /* Fast strict number parsers: 0 on success, -1 if malformed. */
 int cvm__parse_i64(const char *s, size_t len, int64_t *out);

@@ -32,8 +32,8 @@ typedef struct {
     cvm_load_result_t *res;
     cvm_csv_reader_t *csv;
     size_t nheader;
-    int *map;  /* header field -> schema column, or -1 */
-    int *src;  /* schema column -> header field, or -1 */
+    int *map; /* header field -> schema column, or -1 */
+    int *src; /* schema column -> header field, or -1 */
     FILE *rej;
     cvm__value_t *vals;
     char why[512];
@@ -92,10 +92,13 @@ static cvm_status map_header(loader_t *L, const cvm_csv_record_t *h)
 {
     const cvm_tabledef *def = L->def;
     if (h->error) {
-        return cvm_ctx_error(L->ctx, CVM_ESCHEMA,
-                             "%s: line %llu, column %zu: header: %s", L->path,
+        return cvm_ctx_error(L->ctx,
+                             CVM_ESCHEMA,
+                             "%s: line %llu, column %zu: header: %s",
+                             L->path,
                              (unsigned long long)h->error_line,
-                             h->error_column, cvm_csv_error_str(h->error));
+                             h->error_column,
+                             cvm_csv_error_str(h->error));
     }
     L->nheader = h->nfields;
     L->map = cvm__malloc(h->nfields * sizeof *L->map);
@@ -117,11 +120,14 @@ static cvm_status map_header(loader_t *L, const cvm_csv_record_t *h)
         for (size_t j = 0; j < def->ncols; j++) {
             if (header_eq(h->fields[i], h->lens[i], def->cols[j].name)) {
                 if (L->src[j] >= 0) {
-                    st = cvm_ctx_error(L->ctx, CVM_ESCHEMA,
+                    st = cvm_ctx_error(L->ctx,
+                                       CVM_ESCHEMA,
                                        "%s: line %llu, column %zu: column "
                                        "'%s' appears twice in the header",
-                                       L->path, (unsigned long long)h->line,
-                                       i + 1, def->cols[j].name);
+                                       L->path,
+                                       (unsigned long long)h->line,
+                                       i + 1,
+                                       def->cols[j].name);
                     goto done;
                 }
                 L->src[j] = (int)i;
@@ -130,23 +136,29 @@ static cvm_status map_header(loader_t *L, const cvm_csv_record_t *h)
             }
         }
         if (L->map[i] < 0) {
-            cvm__buf_printf(&unknown, "%s%.*s", unknown.len ? "," : "",
-                            (int)h->lens[i], h->fields[i]);
+            cvm__buf_printf(&unknown,
+                            "%s%.*s",
+                            unknown.len ? "," : "",
+                            (int)h->lens[i],
+                            h->fields[i]);
         }
     }
     for (size_t j = 0; j < def->ncols; j++) {
         if (L->src[j] >= 0) {
             continue;
         }
-        cvm__buf_t *b = (def->cols[j].flags & CVM_COL_NULLABLE) ? &missing
-                                                                 : &required;
+        cvm__buf_t *b =
+            (def->cols[j].flags & CVM_COL_NULLABLE) ? &missing : &required;
         cvm__buf_printf(b, "%s%s", b->len ? "," : "", def->cols[j].name);
     }
     if (required.len) {
-        st = cvm_ctx_error(L->ctx, CVM_ESCHEMA,
+        st = cvm_ctx_error(L->ctx,
+                           CVM_ESCHEMA,
                            "%s: line 1: the header lacks required column(s) "
                            "of table '%s': %s",
-                           L->path, def->name, required.data);
+                           L->path,
+                           def->name,
+                           required.data);
         goto done;
     }
     if (unknown.failed || missing.failed) {
@@ -166,8 +178,11 @@ done:
 
 /* ==== Rejects ==== */
 
-static cvm_status reject(loader_t *L, const cvm_csv_record_t *r,
-                         uint64_t line, size_t field, const char *reason)
+static cvm_status reject(loader_t *L,
+                         const cvm_csv_record_t *r,
+                         uint64_t line,
+                         size_t field,
+                         const char *reason)
 {
     L->res->rows_rejected++;
     const char *cname = "";
@@ -177,11 +192,19 @@ static cvm_status reject(loader_t *L, const cvm_csv_record_t *r,
     if (!L->res->first_reject) {
         char buf[700];
         if (field) {
-            snprintf(buf, sizeof buf, "line %llu, column %zu (%s): %s",
-                     (unsigned long long)line, field, cname, reason);
+            snprintf(buf,
+                     sizeof buf,
+                     "line %llu, column %zu (%s): %s",
+                     (unsigned long long)line,
+                     field,
+                     cname,
+                     reason);
         } else {
-            snprintf(buf, sizeof buf, "line %llu: %s",
-                     (unsigned long long)line, reason);
+            snprintf(buf,
+                     sizeof buf,
+                     "line %llu: %s",
+                     (unsigned long long)line,
+                     reason);
         }
         L->res->first_reject = cvm__strdup(buf);
     }
@@ -192,9 +215,10 @@ static cvm_status reject(loader_t *L, const cvm_csv_record_t *r,
         cvm_csv_write_field(L->rej, reason, strlen(reason)) != 0 ||
         fputc(',', L->rej) == EOF ||
         cvm_csv_write_field(L->rej, r->raw, r->raw_len) != 0 ||
-        fputc('\n', L->rej) == EOF) {
-        return cvm_ctx_error(L->ctx, CVM_EIO, "%s: cannot write",
-                             L->res->rejects_path);
+        fputc('\n', L->rej) == EOF)
+    {
+        return cvm_ctx_error(
+            L->ctx, CVM_EIO, "%s: cannot write", L->res->rejects_path);
     }
     return CVM_OK;
 }
@@ -306,8 +330,12 @@ static void key_text(loader_t *L, char *buf, size_t n)
             continue;
         }
         const cvm__value_t *v = &L->vals[j];
-        o += (size_t)snprintf(buf + o, n - o, "%s%s=%.*s", o ? ", " : "",
-                              L->def->cols[j].name, (int)(v->len > 40 ? 40 : v->len),
+        o += (size_t)snprintf(buf + o,
+                              n - o,
+                              "%s%s=%.*s",
+                              o ? ", " : "",
+                              L->def->cols[j].name,
+                              (int)(v->len > 40 ? 40 : v->len),
                               v->s ? v->s : "");
     }
 }
@@ -381,7 +409,8 @@ static cvm_status store_commit(loader_t *L, double seconds)
     cvm_status st = CVM_OK;
     if (L->def->month_col < 0) {
         char sql[256];
-        snprintf(sql, sizeof sql,
+        snprintf(sql,
+                 sizeof sql,
                  "INSERT OR REPLACE INTO main.%s SELECT * FROM temp.cvm_stage;"
                  "DROP TABLE temp.cvm_stage;",
                  L->def->name);
@@ -400,15 +429,20 @@ static cvm_status store_commit(loader_t *L, double seconds)
         " rows_loaded, rows_rejected, bytes, rejects_path, months,"
         " unknown_columns, started_at, seconds) VALUES (%Q, %Q, %Q, %Q, %lld,"
         " %lld, %lld, %lld, %Q, %Q, %Q, %Q, %f)",
-        L->def->name, L->path, L->res->months && L->opt->month >= 0
-                                   ? L->res->months
-                                   : NULL,
+        L->def->name,
+        L->path,
+        L->res->months && L->opt->month >= 0 ? L->res->months : NULL,
         L->opt->csv.encoding == CVM_ENC_UTF8
             ? "utf-8"
             : (L->opt->csv.encoding == CVM_ENC_GBK ? "gbk" : "gb18030"),
-        (long long)L->res->rows_read, (long long)L->res->rows_loaded,
-        (long long)L->res->rows_rejected, (long long)L->res->bytes,
-        L->res->rejects_path, L->res->months, L->res->unknown_columns, started,
+        (long long)L->res->rows_read,
+        (long long)L->res->rows_loaded,
+        (long long)L->res->rows_rejected,
+        (long long)L->res->bytes,
+        L->res->rejects_path,
+        L->res->months,
+        L->res->unknown_columns,
+        started,
         seconds);
     if (!sql) {
         return CVM_ENOMEM;
@@ -495,8 +529,10 @@ static size_t check_record(loader_t *L, const cvm_csv_record_t *r)
 {
     const cvm_tabledef *def = L->def;
     if (r->nfields != L->nheader) {
-        snprintf(L->why, sizeof L->why,
-                 "wrong number of fields: %zu, the header has %zu", r->nfields,
+        snprintf(L->why,
+                 sizeof L->why,
+                 "wrong number of fields: %zu, the header has %zu",
+                 r->nfields,
                  L->nheader);
         return (size_t)-1;
     }
@@ -508,18 +544,26 @@ static size_t check_record(loader_t *L, const cvm_csv_record_t *r)
             L->vals[j].len = 0;
             continue;
         }
-        if (cvm__convert(&def->cols[j], r->fields[f], r->lens[f], &L->vals[j],
-                         L->why, sizeof L->why) != 0) {
+        if (cvm__convert(&def->cols[j],
+                         r->fields[f],
+                         r->lens[f],
+                         &L->vals[j],
+                         L->why,
+                         sizeof L->why) != 0)
+        {
             return (size_t)f + 1;
         }
     }
     if (def->month_col >= 0 && L->opt->month >= 0 &&
-        L->vals[def->month_col].i32 != L->opt->month) {
+        L->vals[def->month_col].i32 != L->opt->month)
+    {
         char want[8];
         cvm_month_format(L->opt->month, want);
-        snprintf(L->why, sizeof L->why,
+        snprintf(L->why,
+                 sizeof L->why,
                  "month %.*s is not the month being loaded (%s)",
-                 (int)L->vals[def->month_col].len, L->vals[def->month_col].s,
+                 (int)L->vals[def->month_col].len,
+                 L->vals[def->month_col].s,
                  want);
         return (size_t)L->src[def->month_col] + 1;
     }
@@ -539,8 +583,8 @@ static cvm_status run(loader_t *L)
     }
     st = cvm_csv_next(L->csv, &rec);
     if (st == CVM_EOF) {
-        return cvm_ctx_error(L->ctx, CVM_ESCHEMA,
-                             "%s: empty file (no header row)", L->path);
+        return cvm_ctx_error(
+            L->ctx, CVM_ESCHEMA, "%s: empty file (no header row)", L->path);
     }
     if (st != CVM_OK || (st = map_header(L, &rec)) != CVM_OK) {
         return st;
@@ -558,8 +602,8 @@ static cvm_status run(loader_t *L)
     }
     L->rej = fopen(res->rejects_path, "w");
     if (!L->rej) {
-        return cvm_ctx_error(L->ctx, CVM_EIO, "%s: cannot write: %m",
-                             res->rejects_path);
+        return cvm_ctx_error(
+            L->ctx, CVM_EIO, "%s: cannot write: %m", res->rejects_path);
     }
     fputs("line,column,column_name,reason,record\n", L->rej);
 
@@ -568,16 +612,18 @@ static cvm_status run(loader_t *L)
         res->rows_read++;
         if (rec.error) {
             char why[200];
-            snprintf(why, sizeof why, "%s (line %llu, byte %zu)",
+            snprintf(why,
+                     sizeof why,
+                     "%s (line %llu, byte %zu)",
                      cvm_csv_error_str(rec.error),
-                     (unsigned long long)rec.error_line, rec.error_column);
+                     (unsigned long long)rec.error_line,
+                     rec.error_column);
             st = reject(L, &rec, rec.line, rec.error_field, why);
             continue;
         }
         size_t bad = check_record(L, &rec);
         if (bad) {
-            st = reject(L, &rec, rec.line, bad == (size_t)-1 ? 0 : bad,
-                        L->why);
+            st = reject(L, &rec, rec.line, bad == (size_t)-1 ? 0 : bad, L->why);
             continue;
         }
         st = L->store ? store_row(L) : table_row(L);
@@ -589,8 +635,10 @@ static cvm_status run(loader_t *L)
             res->rows_loaded++;
         }
         if (L->opt->progress && (res->rows_read & 0x3fff) == 0) {
-            L->opt->progress(L->opt->progress_ud, cvm_csv_bytes_read(L->csv),
-                             cvm_csv_bytes_total(L->csv), res->rows_read);
+            L->opt->progress(L->opt->progress_ud,
+                             cvm_csv_bytes_read(L->csv),
+                             cvm_csv_bytes_total(L->csv),
+                             res->rows_read);
         }
     }
     if (st == CVM_EOF) {
@@ -603,17 +651,19 @@ static cvm_status run(loader_t *L)
         return CVM_ENOMEM;
     }
     if (fflush(L->rej) != 0) {
-        return cvm_ctx_error(L->ctx, CVM_EIO, "%s: cannot write",
-                             res->rejects_path);
+        return cvm_ctx_error(
+            L->ctx, CVM_EIO, "%s: cannot write", res->rejects_path);
     }
-    if (res->rows_read &&
-        (double)res->rows_rejected > L->opt->max_reject_rate *
-                                         (double)res->rows_read) {
+    if (res->rows_read && (double)res->rows_rejected >
+                              L->opt->max_reject_rate * (double)res->rows_read)
+    {
         res->rolled_back = true;
-        return cvm_ctx_error(L->ctx, CVM_EREJECT,
+        return cvm_ctx_error(L->ctx,
+                             CVM_EREJECT,
                              "%s: %llu of %llu rows rejected (%.2f%%, limit "
                              "%.2f%%): nothing loaded; first: %s; all in %s",
-                             L->path, (unsigned long long)res->rows_rejected,
+                             L->path,
+                             (unsigned long long)res->rows_rejected,
                              (unsigned long long)res->rows_read,
                              100.0 * (double)res->rows_rejected /
                                  (double)res->rows_read,
@@ -626,8 +676,8 @@ static cvm_status run(loader_t *L)
         st = store_commit(L, res->seconds);
     }
     if (L->opt->progress) {
-        L->opt->progress(L->opt->progress_ud, res->bytes, res->bytes,
-                         res->rows_read);
+        L->opt->progress(
+            L->opt->progress_ud, res->bytes, res->bytes, res->rows_read);
     }
     return st;
 }
@@ -639,8 +689,7 @@ static void loader_destroy(loader_t *L)
         sqlite3_finalize(L->del);
         if (L->in_tx) {
             /* Any failure: leave the store exactly as it was. */
-            sqlite3_exec(cvm__store_db(L->store), "ROLLBACK", NULL, NULL,
-                         NULL);
+            sqlite3_exec(cvm__store_db(L->store), "ROLLBACK", NULL, NULL, NULL);
         }
     }
     if (L->rej) {
@@ -655,8 +704,10 @@ static void loader_destroy(loader_t *L)
     cvm_table_free(L->table);
 }
 
-cvm_status cvm_load_csv(cvm_store_t *store, const char *table,
-                        const char *path, const cvm_load_options_t *opt,
+cvm_status cvm_load_csv(cvm_store_t *store,
+                        const char *table,
+                        const char *path,
+                        const cvm_load_options_t *opt,
                         cvm_load_result_t *res)
 {
     cvm_load_options_t defaults;
@@ -667,8 +718,10 @@ cvm_status cvm_load_csv(cvm_store_t *store, const char *table,
     cvm_ctx_t *ctx = cvm__store_ctx(store);
     const cvm_tabledef *def = cvm_schema_find(table);
     if (!def) {
-        return cvm_ctx_error(ctx, CVM_ENOTFOUND,
-                             "%s: unknown table '%s' (see cvm schema)", path,
+        return cvm_ctx_error(ctx,
+                             CVM_ENOTFOUND,
+                             "%s: unknown table '%s' (see cvm schema)",
+                             path,
                              table);
     }
     loader_t L;
@@ -684,9 +737,12 @@ cvm_status cvm_load_csv(cvm_store_t *store, const char *table,
     return st;
 }
 
-cvm_status cvm_load_csv_table(cvm_ctx_t *ctx, const cvm_tabledef *def,
-                              const char *path, const cvm_load_options_t *opt,
-                              cvm_table_t **out, cvm_load_result_t *res)
+cvm_status cvm_load_csv_table(cvm_ctx_t *ctx,
+                              const cvm_tabledef *def,
+                              const char *path,
+                              const cvm_load_options_t *opt,
+                              cvm_table_t **out,
+                              cvm_load_result_t *res)
 {
     cvm_load_options_t defaults;
     if (!opt) {

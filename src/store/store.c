@@ -35,15 +35,18 @@ const char *cvm_store_path(const cvm_store_t *s)
 
 cvm_status cvm__store_error(cvm_store_t *s, const char *what)
 {
-    return cvm_ctx_error(s->ctx, CVM_EDB, "%s: %s: %s", s->path, what,
-                         sqlite3_errmsg(s->db));
+    return cvm_ctx_error(
+        s->ctx, CVM_EDB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
 cvm_status cvm__store_exec(cvm_store_t *s, const char *sql)
 {
     char *err = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        cvm_ctx_error(s->ctx, CVM_EDB, "%s: %s", s->path,
+        cvm_ctx_error(s->ctx,
+                      CVM_EDB,
+                      "%s: %s",
+                      s->path,
                       err ? err : sqlite3_errmsg(s->db));
         sqlite3_free(err);
         return CVM_EDB;
@@ -65,14 +68,19 @@ const char *cvm__store_sqltype(cvm_coltype t)
     }
 }
 
-int cvm__store_ddl(const cvm_tabledef *def, const char *name, int temp,
+int cvm__store_ddl(const cvm_tabledef *def,
+                   const char *name,
+                   int temp,
                    cvm__buf_t *b)
 {
-    cvm__buf_printf(b, "CREATE %sTABLE IF NOT EXISTS %s (", temp ? "TEMP " : "",
-                    name);
+    cvm__buf_printf(
+        b, "CREATE %sTABLE IF NOT EXISTS %s (", temp ? "TEMP " : "", name);
     for (size_t i = 0; i < def->ncols; i++) {
         const cvm_coldef *c = &def->cols[i];
-        cvm__buf_printf(b, "%s\"%s\" %s%s", i ? ", " : "", c->name,
+        cvm__buf_printf(b,
+                        "%s\"%s\" %s%s",
+                        i ? ", " : "",
+                        c->name,
                         cvm__store_sqltype(c->type),
                         (c->flags & CVM_COL_NULLABLE) ? "" : " NOT NULL");
     }
@@ -80,8 +88,8 @@ int cvm__store_ddl(const cvm_tabledef *def, const char *name, int temp,
     int first = 1;
     for (size_t i = 0; i < def->ncols; i++) {
         if (def->cols[i].flags & CVM_COL_KEY) {
-            cvm__buf_printf(b, "%s\"%s\"", first ? "" : ", ",
-                            def->cols[i].name);
+            cvm__buf_printf(
+                b, "%s\"%s\"", first ? "" : ", ", def->cols[i].name);
             first = 0;
         }
     }
@@ -113,9 +121,11 @@ static cvm_status create_schema(cvm_store_t *s)
         /* Monthly tables are replaced month by month: index the month unless
          * it already leads the primary key. */
         if (ts[i].month_col > 0) {
-            cvm__buf_printf(&b,
-                            "CREATE INDEX IF NOT EXISTS %s_month ON %s(month);\n",
-                            ts[i].name, ts[i].name);
+            cvm__buf_printf(
+                &b,
+                "CREATE INDEX IF NOT EXISTS %s_month ON %s(month);\n",
+                ts[i].name,
+                ts[i].name);
         }
     }
     cvm__buf_printf(&b,
@@ -134,17 +144,26 @@ static cvm_status check_version(cvm_store_t *s)
     if (sqlite3_prepare_v2(s->db,
                            "SELECT value FROM cvm_meta WHERE "
                            "key='schema_version'",
-                           -1, &q, NULL) != SQLITE_OK) {
-        return cvm_ctx_error(s->ctx, CVM_EDB, "%s: not a cvm store (%s)",
-                             s->path, sqlite3_errmsg(s->db));
+                           -1,
+                           &q,
+                           NULL) != SQLITE_OK)
+    {
+        return cvm_ctx_error(s->ctx,
+                             CVM_EDB,
+                             "%s: not a cvm store (%s)",
+                             s->path,
+                             sqlite3_errmsg(s->db));
     }
     if (sqlite3_step(q) == SQLITE_ROW) {
         int v = sqlite3_column_int(q, 0);
         if (v != CVM_SCHEMA_VERSION) {
-            st = cvm_ctx_error(s->ctx, CVM_EDB,
+            st = cvm_ctx_error(s->ctx,
+                               CVM_EDB,
                                "%s: store schema version %d, this cvm "
                                "reads version %d",
-                               s->path, v, CVM_SCHEMA_VERSION);
+                               s->path,
+                               v,
+                               CVM_SCHEMA_VERSION);
         }
     } else {
         st = cvm_ctx_error(s->ctx, CVM_EDB, "%s: not a cvm store", s->path);
@@ -153,7 +172,9 @@ static cvm_status check_version(cvm_store_t *s)
     return st;
 }
 
-cvm_status cvm_store_open(cvm_ctx_t *ctx, const char *path, unsigned flags,
+cvm_status cvm_store_open(cvm_ctx_t *ctx,
+                          const char *path,
+                          unsigned flags,
                           cvm_store_t **out)
 {
     cvm_store_t *s = cvm__calloc(1, sizeof *s);
@@ -167,7 +188,10 @@ cvm_status cvm_store_open(cvm_ctx_t *ctx, const char *path, unsigned flags,
                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     cvm_status st = CVM_OK;
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
-        st = cvm_ctx_error(ctx, CVM_EDB, "%s: cannot open: %s", path,
+        st = cvm_ctx_error(ctx,
+                           CVM_EDB,
+                           "%s: cannot open: %s",
+                           path,
                            s->db ? sqlite3_errmsg(s->db) : "out of memory");
         goto fail;
     }
@@ -175,9 +199,10 @@ cvm_status cvm_store_open(cvm_ctx_t *ctx, const char *path, unsigned flags,
     if (!(flags & CVM_STORE_READONLY)) {
         /* WAL: readers never block the run; NORMAL sync is durable across
          * process crashes (a killed load rolls back on next open). */
-        st = cvm__store_exec(s, "PRAGMA journal_mode=WAL;"
-                                "PRAGMA synchronous=NORMAL;"
-                                "PRAGMA foreign_keys=OFF;");
+        st = cvm__store_exec(s,
+                             "PRAGMA journal_mode=WAL;"
+                             "PRAGMA synchronous=NORMAL;"
+                             "PRAGMA foreign_keys=OFF;");
         if (st == CVM_OK) {
             st = create_schema(s);
         }
@@ -216,8 +241,8 @@ cvm_status cvm_store_count(cvm_store_t *s, const char *table, int64_t *out)
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
     sqlite3_free(sql);
     if (rc != SQLITE_OK) {
-        return cvm_ctx_error(s->ctx, CVM_ENOTFOUND, "%s: no table '%s'",
-                             s->path, table);
+        return cvm_ctx_error(
+            s->ctx, CVM_ENOTFOUND, "%s: no table '%s'", s->path, table);
     }
     cvm_status st = CVM_OK;
     if (sqlite3_step(q) == SQLITE_ROW) {

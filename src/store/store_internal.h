@@ -24,7 +24,9 @@ cvm_status cvm__store_error(cvm_store_t *s, const char *what);
  * table definition to buf (SQL types INTEGER/REAL/TEXT, NOT NULL, PRIMARY
  * KEY).  0, or -1 on OOM.
  */
-int cvm__store_ddl(const cvm_tabledef *def, const char *name, int temp,
+int cvm__store_ddl(const cvm_tabledef *def,
+                   const char *name,
+                   int temp,
                    cvm__buf_t *buf);
 
 /* SQLite storage class name of a logical column type. */

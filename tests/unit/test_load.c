@@ -141,21 +141,27 @@ static void test_bad_rows(void **state)
     cvm_store_close(st);
     /* The quoted multi-line field survived intact; the first row is the
      * first one in the file, not the later duplicate. */
-    assert_int_equal(q1(db, "SELECT count(*) FROM subscribers WHERE "
-                            "device_brand = 'Apple, Inc.' || char(10) || 'US'"),
+    assert_int_equal(q1(db,
+                        "SELECT count(*) FROM subscribers WHERE "
+                        "device_brand = 'Apple, Inc.' || char(10) || 'US'"),
                      1);
-    assert_int_equal(q1(db, "SELECT count(*) FROM subscribers WHERE "
-                            "subscriber_id = 1 AND region = '广州'"),
+    assert_int_equal(q1(db,
+                        "SELECT count(*) FROM subscribers WHERE "
+                        "subscriber_id = 1 AND region = '广州'"),
                      1);
-    assert_int_equal(q1(db, "SELECT count(*) FROM subscribers WHERE "
-                            "subscriber_id = 12 AND plan_id IS NULL"),
+    assert_int_equal(q1(db,
+                        "SELECT count(*) FROM subscribers WHERE "
+                        "subscriber_id = 12 AND plan_id IS NULL"),
                      1);
     assert_int_equal(q1(db, "SELECT rows_rejected FROM cvm_loads"), 10);
     cvm_ctx_free(ctx);
 }
 
 /* Writes a usage file for `month` with n subscribers; scale changes values. */
-static void write_usage(const char *path, const char *month, int n, int scale,
+static void write_usage(const char *path,
+                        const char *month,
+                        int n,
+                        int scale,
                         const char *extra_line)
 {
     size_t ncols;
@@ -219,20 +225,27 @@ static void test_month_replace(void **state)
     assert_int_equal(n, 130);
 
     /* --month: a row of another month is rejected with a reason. */
-    write_usage(csv, "2025-03", 200, 1,
+    write_usage(csv,
+                "2025-03",
+                200,
+                1,
                 "999,2025-04,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1\n");
     lo.month = 2025 * 12 + 2;
     cvm_load_result_init(&res);
     assert_int_equal(cvm_load_csv(st, "usage", csv, &lo, &res), CVM_OK);
     assert_int_equal(res.rows_rejected, 1);
-    assert_non_null(strstr(res.first_reject, "line 202, column 2 (month): "
-                                             "month 2025-04 is not the month "
-                                             "being loaded (2025-03)"));
+    assert_non_null(strstr(res.first_reject,
+                           "line 202, column 2 (month): "
+                           "month 2025-04 is not the month "
+                           "being loaded (2025-03)"));
     cvm_load_result_destroy(&res);
 
     /* Duplicate key within a monthly file. */
     lo.month = -1;
-    write_usage(csv, "2025-05", 10, 1,
+    write_usage(csv,
+                "2025-05",
+                10,
+                1,
                 "3,2025-05,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1\n");
     lo.max_reject_rate = 0.5;
     cvm_load_result_init(&res);
@@ -283,8 +296,7 @@ static void test_header_problems(void **state)
     fputs("plan_id,plan_name\nP1,x\n", f);
     fclose(f);
     cvm_load_result_init(&res);
-    assert_int_equal(cvm_load_csv(st, "plans", csv, NULL, &res),
-                     CVM_ESCHEMA);
+    assert_int_equal(cvm_load_csv(st, "plans", csv, NULL, &res), CVM_ESCHEMA);
     assert_non_null(strstr(cvm_ctx_errmsg(ctx), "lacks required column"));
     assert_non_null(strstr(cvm_ctx_errmsg(ctx), "monthly_fee"));
     cvm_load_result_destroy(&res);
@@ -293,8 +305,7 @@ static void test_header_problems(void **state)
     fputs("plan_id,plan_id\nP1,x\n", f);
     fclose(f);
     cvm_load_result_init(&res);
-    assert_int_equal(cvm_load_csv(st, "plans", csv, NULL, &res),
-                     CVM_ESCHEMA);
+    assert_int_equal(cvm_load_csv(st, "plans", csv, NULL, &res), CVM_ESCHEMA);
     assert_non_null(strstr(cvm_ctx_errmsg(ctx), "appears twice"));
     cvm_load_result_destroy(&res);
 
@@ -318,23 +329,22 @@ static void test_header_problems(void **state)
     assert_string_equal(res.unknown_columns, "colour");
     assert_string_equal(res.missing_columns, "launch_date,retire_date");
     assert_int_equal(res.rows_loaded, 1);
-    assert_non_null(strstr(res.first_reject, "line 3, column 1 (monthly_fee): "
-                                             "money with more than two "
-                                             "decimals"));
+    assert_non_null(strstr(res.first_reject,
+                           "line 3, column 1 (monthly_fee): "
+                           "money with more than two "
+                           "decimals"));
     cvm_load_result_destroy(&res);
 
     /* Empty file. */
     f = fopen(csv, "w");
     fclose(f);
     cvm_load_result_init(&res);
-    assert_int_equal(cvm_load_csv(st, "plans", csv, NULL, &res),
-                     CVM_ESCHEMA);
+    assert_int_equal(cvm_load_csv(st, "plans", csv, NULL, &res), CVM_ESCHEMA);
     cvm_load_result_destroy(&res);
     /* Missing file names the path. */
     cvm_load_result_init(&res);
-    assert_int_equal(cvm_load_csv(st, "plans", "/nonexistent/x.csv", NULL,
-                                  &res),
-                     CVM_EIO);
+    assert_int_equal(
+        cvm_load_csv(st, "plans", "/nonexistent/x.csv", NULL, &res), CVM_EIO);
     assert_non_null(strstr(cvm_ctx_errmsg(ctx), "/nonexistent/x.csv"));
     cvm_load_result_destroy(&res);
     cvm_load_result_init(&res);
@@ -362,26 +372,32 @@ static void test_gbk(void **state)
     lo.rejects_path = rejp;
     cvm_load_result_t res;
     cvm_load_result_init(&res);
-    assert_int_equal(cvm_load_csv(st, "subscribers",
+    assert_int_equal(cvm_load_csv(st,
+                                  "subscribers",
                                   CVM_TEST_DATA "/load/subscribers_gbk.csv",
-                                  &lo, &res),
+                                  &lo,
+                                  &res),
                      CVM_OK);
     assert_int_equal(res.rows_loaded, 2);
     cvm_load_result_destroy(&res);
     cvm_store_close(st);
-    assert_int_equal(q1(db, "SELECT count(*) FROM subscribers WHERE "
-                            "region = '广州' AND device_brand = '华为'"),
+    assert_int_equal(q1(db,
+                        "SELECT count(*) FROM subscribers WHERE "
+                        "region = '广州' AND device_brand = '华为'"),
                      1);
-    assert_int_equal(q1(db, "SELECT count(*) FROM subscribers WHERE "
-                            "region = '昆明'"),
+    assert_int_equal(q1(db,
+                        "SELECT count(*) FROM subscribers WHERE "
+                        "region = '昆明'"),
                      1);
     /* The same bytes read as UTF-8 are rejected as bad encoding. */
     assert_int_equal(cvm_store_open(ctx, db, 0, &st), CVM_OK);
     lo.csv.encoding = CVM_ENC_UTF8;
     cvm_load_result_init(&res);
-    assert_int_equal(cvm_load_csv(st, "subscribers",
+    assert_int_equal(cvm_load_csv(st,
+                                  "subscribers",
                                   CVM_TEST_DATA "/load/subscribers_gbk.csv",
-                                  &lo, &res),
+                                  &lo,
+                                  &res),
                      CVM_EREJECT);
     assert_int_equal(res.rows_rejected, 2);
     cvm_load_result_destroy(&res);
@@ -394,7 +410,10 @@ static void test_columnar(void **state)
     (void)state;
     char csv[300];
     path_in(csv, sizeof csv, "usage_col.csv");
-    write_usage(csv, "2025-06", 1000, 1,
+    write_usage(csv,
+                "2025-06",
+                1000,
+                1,
                 "5,2025-06,x,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1\n");
     cvm_ctx_t *ctx;
     assert_int_equal(cvm_ctx_new(&ctx), CVM_OK);
@@ -403,9 +422,9 @@ static void test_columnar(void **state)
     cvm_load_result_t res;
     cvm_load_result_init(&res);
     cvm_table_t *t = NULL;
-    assert_int_equal(cvm_load_csv_table(ctx, cvm_schema_find("usage"), csv,
-                                        &lo, &t, &res),
-                     CVM_OK);
+    assert_int_equal(
+        cvm_load_csv_table(ctx, cvm_schema_find("usage"), csv, &lo, &t, &res),
+        CVM_OK);
     assert_int_equal(res.rows_loaded, 1000);
     assert_int_equal(res.rows_rejected, 1);
     assert_int_equal(cvm_table_nrows(t), 1000);
@@ -430,8 +449,12 @@ static void test_killed_load(void **state)
     path_in(db, sizeof db, "kill.db");
     path_in(csv, sizeof csv, "usage_big.csv");
     write_usage(csv, "2025-01", 2000, 1, NULL);
-    snprintf(cmd, sizeof cmd, "'%s' load --db '%s' usage='%s' >/dev/null",
-             CVM_CLI, db, csv);
+    snprintf(cmd,
+             sizeof cmd,
+             "'%s' load --db '%s' usage='%s' >/dev/null",
+             CVM_CLI,
+             db,
+             csv);
     assert_int_equal(system(cmd), 0);
     const char *sum = "SELECT count(*) * 1000003 + sum(subscriber_id * "
                       "voice_local_min) FROM usage";
@@ -441,10 +464,13 @@ static void test_killed_load(void **state)
     /* Reload January (replacing it) with other values, killed at row 40000:
      * the DELETE of January and the new rows must both vanish. */
     write_usage(csv, "2025-01", 60000, 7, NULL);
-    snprintf(cmd, sizeof cmd,
+    snprintf(cmd,
+             sizeof cmd,
              "CVM_DEBUG_KILL_AFTER_ROWS=40000 '%s' load --db '%s' usage='%s' "
              ">/dev/null 2>&1",
-             CVM_CLI, db, csv);
+             CVM_CLI,
+             db,
+             csv);
     int rc = system(cmd);
     assert_true(WIFSIGNALED(rc) ||
                 (WIFEXITED(rc) && WEXITSTATUS(rc) == 128 + 9));
@@ -453,16 +479,20 @@ static void test_killed_load(void **state)
     sqlite3 *h;
     sqlite3_stmt *q;
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &q,
-                                        NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &q, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
     sqlite3_finalize(q);
     sqlite3_close(h);
     /* And the same load without the kill goes through. */
-    snprintf(cmd, sizeof cmd, "'%s' load --db '%s' usage='%s' >/dev/null",
-             CVM_CLI, db, csv);
+    snprintf(cmd,
+             sizeof cmd,
+             "'%s' load --db '%s' usage='%s' >/dev/null",
+             CVM_CLI,
+             db,
+             csv);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(q1(db, "SELECT count(*) FROM usage"), 60000);
 }

@@ -42,8 +42,11 @@ int cmd_help(int argc, char **argv)
     return 2;
 }
 
-int cli_getopt(const char *cmd, int argc, char **argv,
-               const struct option *longopts, const char *help)
+int cli_getopt(const char *cmd,
+               int argc,
+               char **argv,
+               const struct option *longopts,
+               const char *help)
 {
     /* Build the short option string from the long options that have one. */
     char shorts[128] = ":h";

@@ -24,8 +24,11 @@ void cli_usage(FILE *f);
  */
 #define CLI_EXIT_OK (-100)
 #define CLI_EXIT_USAGE (-102)
-int cli_getopt(const char *cmd, int argc, char **argv,
-               const struct option *longopts, const char *help);
+int cli_getopt(const char *cmd,
+               int argc,
+               char **argv,
+               const struct option *longopts,
+               const char *help);
 
 /* Prints "cvm CMD: message" on one line and returns 2 (usage error). */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -66,21 +66,23 @@ int cmd_load(int argc, char **argv)
             break;
         case 'e':
             if (cvm_encoding_parse(optarg, &lo.csv.encoding) != CVM_OK) {
-                return cli_usage_error("load", "unknown encoding '%s'",
-                                       optarg);
+                return cli_usage_error("load", "unknown encoding '%s'", optarg);
             }
             break;
         case 'm':
             if (cvm_month_parse(optarg, strlen(optarg), &lo.month) != 0) {
-                return cli_usage_error("load", "--month wants YYYY-MM, not "
-                                       "'%s'", optarg);
+                return cli_usage_error("load",
+                                       "--month wants YYYY-MM, not "
+                                       "'%s'",
+                                       optarg);
             }
             break;
         case 'r': {
             char *end;
             lo.max_reject_rate = strtod(optarg, &end);
             if (*end || lo.max_reject_rate < 0 || lo.max_reject_rate > 1) {
-                return cli_usage_error("load", "--max-reject-rate wants a "
+                return cli_usage_error("load",
+                                       "--max-reject-rate wants a "
                                        "fraction from 0 to 1, not '%s'",
                                        optarg);
             }
@@ -104,14 +106,16 @@ int cmd_load(int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
         if (!eq || eq == argv[i] || !eq[1]) {
-            return cli_usage_error("load", "'%s' is not TABLE=PATH.csv",
-                                   argv[i]);
+            return cli_usage_error(
+                "load", "'%s' is not TABLE=PATH.csv", argv[i]);
         }
         char tname[64];
         snprintf(tname, sizeof tname, "%.*s", (int)(eq - argv[i]), argv[i]);
         if (!cvm_schema_find(tname)) {
-            return cli_usage_error("load", "unknown table '%s' (see 'cvm "
-                                   "schema')", tname);
+            return cli_usage_error("load",
+                                   "unknown table '%s' (see 'cvm "
+                                   "schema')",
+                                   tname);
         }
     }
 
@@ -146,26 +150,37 @@ int cmd_load(int argc, char **argv)
             json_object_set_new(o, "table", json_string(tname));
             json_object_set_new(o, "path", json_string(path));
             json_object_set_new(o, "status", json_string(cvm_status_name(st)));
-            json_object_set_new(o, "rows_read", json_integer((json_int_t)res.rows_read));
-            json_object_set_new(o, "rows_loaded",
-                                json_integer(st == CVM_OK ? (json_int_t)res.rows_loaded : 0));
-            json_object_set_new(o, "rows_rejected",
+            json_object_set_new(
+                o, "rows_read", json_integer((json_int_t)res.rows_read));
+            json_object_set_new(
+                o,
+                "rows_loaded",
+                json_integer(st == CVM_OK ? (json_int_t)res.rows_loaded : 0));
+            json_object_set_new(o,
+                                "rows_rejected",
                                 json_integer((json_int_t)res.rows_rejected));
-            json_object_set_new(o, "bytes", json_integer((json_int_t)res.bytes));
+            json_object_set_new(
+                o, "bytes", json_integer((json_int_t)res.bytes));
             json_object_set_new(o, "seconds", json_real(res.seconds));
-            json_object_set_new(o, "rolled_back", json_boolean(res.rolled_back));
-            json_object_set_new(o, "rejects_path",
+            json_object_set_new(
+                o, "rolled_back", json_boolean(res.rolled_back));
+            json_object_set_new(o,
+                                "rejects_path",
                                 res.rejects_path ? json_string(res.rejects_path)
                                                  : json_null());
-            json_object_set_new(o, "months", res.months ? json_string(res.months)
-                                                         : json_null());
-            json_object_set_new(o, "unknown_columns",
+            json_object_set_new(o,
+                                "months",
+                                res.months ? json_string(res.months)
+                                           : json_null());
+            json_object_set_new(o,
+                                "unknown_columns",
                                 res.unknown_columns
                                     ? json_string(res.unknown_columns)
                                     : json_null());
-            json_object_set_new(o, "error", st == CVM_OK
-                                                ? json_null()
-                                                : json_string(cvm_ctx_errmsg(ctx)));
+            json_object_set_new(
+                o,
+                "error",
+                st == CVM_OK ? json_null() : json_string(cvm_ctx_errmsg(ctx)));
             json_array_append_new(jfiles, o);
         }
         if (st != CVM_OK) {
@@ -174,15 +189,20 @@ int cmd_load(int argc, char **argv)
             double mb = (double)res.bytes / 1e6;
             printf("%s -> %s: rows read %llu = loaded %llu + rejected %llu"
                    " (%.1f MB in %.2f s, %.0f rows/s)\n",
-                   path, tname, (unsigned long long)res.rows_read,
+                   path,
+                   tname,
+                   (unsigned long long)res.rows_read,
                    (unsigned long long)res.rows_loaded,
-                   (unsigned long long)res.rows_rejected, mb, res.seconds,
+                   (unsigned long long)res.rows_rejected,
+                   mb,
+                   res.seconds,
                    res.seconds > 0 ? (double)res.rows_read / res.seconds : 0.0);
             if (res.months) {
                 printf("  months: %s\n", res.months);
             }
             if (res.rows_rejected) {
-                printf("  rejects: %s (first: %s)\n", res.rejects_path,
+                printf("  rejects: %s (first: %s)\n",
+                       res.rejects_path,
                        res.first_reject);
             }
             if (res.unknown_columns) {
@@ -194,8 +214,11 @@ int cmd_load(int argc, char **argv)
             }
         }
         if (st != CVM_OK && i + 1 < argc) {
-            fprintf(stderr, "cvm load: stopped; not loaded: %d file(s) after "
-                            "%s\n", argc - i - 1, path);
+            fprintf(stderr,
+                    "cvm load: stopped; not loaded: %d file(s) after "
+                    "%s\n",
+                    argc - i - 1,
+                    path);
         }
         cvm_load_result_destroy(&res);
     }

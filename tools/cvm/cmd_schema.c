@@ -33,12 +33,15 @@ static json_t *table_json(const cvm_tabledef *t)
         json_t *jc = json_object();
         json_object_set_new(jc, "name", json_string(c->name));
         json_object_set_new(jc, "type", json_string(cvm_coltype_name(c->type)));
-        json_object_set_new(jc, "unit", c->unit ? json_string(c->unit) : json_null());
+        json_object_set_new(
+            jc, "unit", c->unit ? json_string(c->unit) : json_null());
         json_object_set_new(jc, "key", json_boolean(c->flags & CVM_COL_KEY));
-        json_object_set_new(jc, "nullable",
-                            json_boolean(c->flags & CVM_COL_NULLABLE));
-        json_object_set_new(jc, "min", isnan(c->min) ? json_null() : json_real(c->min));
-        json_object_set_new(jc, "max", isnan(c->max) ? json_null() : json_real(c->max));
+        json_object_set_new(
+            jc, "nullable", json_boolean(c->flags & CVM_COL_NULLABLE));
+        json_object_set_new(
+            jc, "min", isnan(c->min) ? json_null() : json_real(c->min));
+        json_object_set_new(
+            jc, "max", isnan(c->max) ? json_null() : json_real(c->max));
         if (c->values) {
             json_t *v = json_array();
             for (const char *const *p = c->values; *p; p++) {
@@ -56,11 +59,10 @@ static json_t *table_json(const cvm_tabledef *t)
 
 int cmd_schema(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"markdown", no_argument, NULL, 'M'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"markdown", no_argument, NULL, 'M'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int md = 0, json = 0, c;
     while ((c = cli_getopt("schema", argc, argv, opts, help)) != -1) {
         switch (c) {
@@ -111,17 +113,23 @@ int cmd_schema(int argc, char **argv)
         if (only && strcmp(only, t->name)) {
             continue;
         }
-        printf("%s (%s, %s): %s\n", t->name, t->zh,
-               t->month_col >= 0 ? "monthly" : "by key", t->doc);
+        printf("%s (%s, %s): %s\n",
+               t->name,
+               t->zh,
+               t->month_col >= 0 ? "monthly" : "by key",
+               t->doc);
         if (!only) {
             continue;
         }
         for (size_t j = 0; j < t->ncols; j++) {
             const cvm_coldef *cd = &t->cols[j];
-            printf("  %-22s %-9s %-8s %s%s  %s\n", cd->name,
-                   cvm_coltype_name(cd->type), cd->unit ? cd->unit : "",
+            printf("  %-22s %-9s %-8s %s%s  %s\n",
+                   cd->name,
+                   cvm_coltype_name(cd->type),
+                   cd->unit ? cd->unit : "",
                    (cd->flags & CVM_COL_KEY) ? "K" : " ",
-                   (cd->flags & CVM_COL_NULLABLE) ? "N" : " ", cd->zh);
+                   (cd->flags & CVM_COL_NULLABLE) ? "N" : " ",
+                   cd->zh);
         }
     }
     return 0;

@@ -7,7 +7,8 @@
 #include <string.h>
 
 static const cli_command commands[] = {
-    {"schema", "print the operator data model (tables and columns)",
+    {"schema",
+     "print the operator data model (tables and columns)",
      cmd_schema},
     {"load", "load CSV files into the store, rejecting bad rows", cmd_load},
     {"audit", "audit the store: counts, nulls, ranges, gaps", cmd_audit},
