@@ -44,10 +44,16 @@ typedef struct {
     sqlite3_stmt *ins;
     sqlite3_stmt *del;
     int in_tx;
-    /* columnar sink */
+    /* columnar sink: numeric values are staged per column and appended in
+     * chunks, which turns scattered stores into sequential copies */
     cvm_table_t *table;
     cvm_column_t **cols;
+    unsigned char *stage;  /* ncols x STAGE_ROWS x 8 bytes */
+    unsigned char *svalid; /* ncols x STAGE_ROWS */
+    size_t nstaged;
 } loader_t;
+
+#define STAGE_ROWS 1024
 
 void cvm_load_options_init(cvm_load_options_t *o)
 {
@@ -466,13 +472,47 @@ static cvm_status table_begin(loader_t *L)
     if (st != CVM_OK) {
         return st;
     }
-    L->cols = cvm__malloc(L->def->ncols * sizeof *L->cols);
-    if (!L->cols) {
+    size_t nc = L->def->ncols;
+    L->cols = cvm__malloc(nc * sizeof *L->cols);
+    L->stage = cvm__malloc(nc * STAGE_ROWS * 8);
+    L->svalid = cvm__malloc(nc * STAGE_ROWS);
+    if (!L->cols || !L->stage || !L->svalid) {
         return CVM_ENOMEM;
     }
     for (size_t j = 0; j < L->def->ncols; j++) {
         L->cols[j] = cvm_table_column(L->table, j);
     }
+    return CVM_OK;
+}
+
+/* Appends the staged numeric values of every column. */
+static cvm_status table_flush(loader_t *L)
+{
+    size_t n = L->nstaged;
+    for (size_t j = 0; n && j < L->def->ncols; j++) {
+        const void *buf = L->stage + j * STAGE_ROWS * 8;
+        const uint8_t *valid = L->svalid + j * STAGE_ROWS;
+        cvm_column_t *c = L->cols[j];
+        cvm_status st = CVM_OK;
+        switch (cvm_coltype_storage(L->def->cols[j].type)) {
+        case CVM_TYPE_DOUBLE:
+            st = cvm_column_append_f64s(c, buf, valid, n);
+            break;
+        case CVM_TYPE_INT64:
+            st = cvm_column_append_i64s(c, buf, valid, n);
+            break;
+        case CVM_TYPE_DATE:
+        case CVM_TYPE_MONTH:
+            st = cvm_column_append_i32s(c, buf, valid, n);
+            break;
+        case CVM_TYPE_STRING:
+            break; /* appended row by row */
+        }
+        if (st != CVM_OK) {
+            return st;
+        }
+    }
+    L->nstaged = 0;
     return CVM_OK;
 }
 
@@ -482,36 +522,54 @@ static cvm_status table_row(loader_t *L)
     if (def->month_col >= 0 && note_month(L, L->vals[def->month_col].i32) < 0) {
         return CVM_ENOMEM;
     }
+    size_t r = L->nstaged;
     for (size_t j = 0; j < def->ncols; j++) {
         const cvm__value_t *v = &L->vals[j];
-        cvm_column_t *c = L->cols[j];
-        cvm_status st;
-        if (v->null) {
-            st = cvm_column_append_null(c);
-        } else {
-            switch (def->cols[j].type) {
-            case CVM_COL_REAL:
-            case CVM_COL_MONEY:
-                st = cvm_column_append_f64(c, v->d);
-                break;
-            case CVM_COL_TEXT:
-            case CVM_COL_ENUM:
-                st = cvm_column_append_str(c, v->s, v->len);
-                break;
-            case CVM_COL_DATE:
-            case CVM_COL_MONTH:
-                st = cvm_column_append_i32(c, v->i32);
-                break;
-            default:
-                st = cvm_column_append_i64(c, v->i);
-                break;
+        unsigned char *slot = L->stage + (j * STAGE_ROWS + r) * 8;
+        L->svalid[j * STAGE_ROWS + r] = !v->null;
+        switch (def->cols[j].type) {
+        case CVM_COL_REAL:
+        case CVM_COL_MONEY:
+            ((double *)(void *)slot)[0] = v->null ? 0.0 : v->d;
+            break;
+        case CVM_COL_TEXT:
+        case CVM_COL_ENUM: {
+            cvm_status st =
+                v->null ? cvm_column_append_null(L->cols[j])
+                        : cvm_column_append_str(L->cols[j], v->s, v->len);
+            if (st != CVM_OK) {
+                return st;
             }
+            break;
         }
-        if (st != CVM_OK) {
-            return st; /* only ENOMEM: columns may now differ in length */
+        case CVM_COL_DATE:
+        case CVM_COL_MONTH:
+            ((int32_t *)(void *)(L->stage + j * STAGE_ROWS * 8))[r] =
+                v->null ? 0 : v->i32;
+            break;
+        default:
+            ((int64_t *)(void *)slot)[0] = v->null ? 0 : v->i;
+            break;
         }
     }
+    if (++L->nstaged == STAGE_ROWS) {
+        return table_flush(L);
+    }
     return CVM_OK;
+}
+
+/* Reserves the columns for the whole file, estimated from the bytes per
+ * row so far: growth by doubling would copy and fault every page twice. */
+static void reserve_estimate(loader_t *L)
+{
+    uint64_t total = cvm_csv_bytes_total(L->csv);
+    uint64_t done = cvm_csv_bytes_read(L->csv);
+    if (total == 0 || done == 0) {
+        return;
+    }
+    double rows = (double)L->res->rows_read * (double)total / (double)done;
+    /* A failure here is harmless: appends grow the columns as needed. */
+    (void)cvm_table_reserve(L->table, (size_t)(rows * 1.02) + 16);
 }
 
 /* ==== The driver ==== */
@@ -626,6 +684,9 @@ static cvm_status run(loader_t *L)
             st = reject(L, &rec, rec.line, bad == (size_t)-1 ? 0 : bad, L->why);
             continue;
         }
+        if (!L->store && res->rows_read == 4096) {
+            reserve_estimate(L);
+        }
         st = L->store ? store_row(L) : table_row(L);
         if (st == CVM_EPARSE) { /* duplicate key */
             st = reject(L, &rec, rec.line, 0, L->why);
@@ -671,6 +732,9 @@ static cvm_status run(loader_t *L)
                              res->first_reject ? res->first_reject : "",
                              res->rejects_path);
     }
+    if (!L->store && (st = table_flush(L)) != CVM_OK) {
+        return st;
+    }
     res->seconds = now_seconds() - t0;
     if (L->store) {
         st = store_commit(L, res->seconds);
@@ -701,6 +765,8 @@ static void loader_destroy(loader_t *L)
     cvm__free(L->vals);
     cvm__free(L->months);
     cvm__free(L->cols);
+    cvm__free(L->stage);
+    cvm__free(L->svalid);
     cvm_table_free(L->table);
 }
 

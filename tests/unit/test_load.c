@@ -439,6 +439,79 @@ static void test_columnar(void **state)
     cvm_ctx_free(ctx);
 }
 
+/* An allocator that fails after `budget` allocations. */
+static long budget = -1;
+
+static void *fail_malloc(size_t n)
+{
+    if (budget == 0) {
+        return NULL;
+    }
+    budget--;
+    return malloc(n);
+}
+
+static void *fail_realloc(void *p, size_t n)
+{
+    if (budget == 0) {
+        return NULL;
+    }
+    budget--;
+    return realloc(p, n);
+}
+
+static void *fail_calloc(size_t n, size_t k)
+{
+    if (budget == 0) {
+        return NULL;
+    }
+    budget--;
+    return calloc(n, k);
+}
+
+/* Every allocation failure in the columnar load returns CVM_ENOMEM and leaks
+ * nothing (ASan/valgrind check the leaks). */
+static void test_load_oom(void **state)
+{
+    (void)state;
+    char csv[300];
+    path_in(csv, sizeof csv, "usage_oom.csv");
+    write_usage(csv,
+                "2025-06",
+                50,
+                1,
+                "5,2025-06,x,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1\n");
+    cvm_ctx_t *ctx;
+    assert_int_equal(cvm_ctx_new(&ctx), CVM_OK);
+    cvm_load_options_t lo;
+    cvm_load_options_init(&lo);
+    lo.max_reject_rate = 0.5;
+    char rejp[300];
+    path_in(rejp, sizeof rejp, "oom.rejects.csv");
+    lo.rejects_path = rejp;
+    int ok = 0;
+    for (long k = 0; k < 10000 && !ok; k++) {
+        cvm_load_result_t res;
+        cvm_load_result_init(&res);
+        cvm_table_t *t = NULL;
+        budget = k;
+        cvm_set_allocator(fail_malloc, fail_realloc, fail_calloc, free);
+        cvm_status st = cvm_load_csv_table(
+            ctx, cvm_schema_find("usage"), csv, &lo, &t, &res);
+        cvm_set_allocator(NULL, NULL, NULL, NULL);
+        if (st == CVM_OK) {
+            ok = 1;
+            assert_int_equal(cvm_table_nrows(t), 50);
+        } else {
+            assert_int_equal(st, CVM_ENOMEM);
+        }
+        cvm_table_free(t);
+        cvm_load_result_destroy(&res);
+    }
+    assert_true(ok);
+    cvm_ctx_free(ctx);
+}
+
 /* Kills `cvm load` mid-file (SIGKILL from its progress hook) and checks that
  * the store is exactly as before: same rows, same checksum, no load
  * recorded, integrity intact. */
@@ -505,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_header_problems),
         cmocka_unit_test(test_gbk),
         cmocka_unit_test(test_columnar),
+        cmocka_unit_test(test_load_oom),
         cmocka_unit_test(test_killed_load),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -50,6 +50,7 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total);
 void cli_progress_done(cli_progress *p);
 
 int cmd_help(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_schema(int argc, char **argv);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 static const cli_command commands[] = {
+    {"init", "create an empty store", cmd_init},
     {"schema",
      "print the operator data model (tables and columns)",
      cmd_schema},
