@@ -16,6 +16,10 @@ void cvm__free(void *p);
 /* strdup through the hooks; NULL on OOM. */
 char *cvm__strdup(const char *s);
 char *cvm__strndup(const char *s, size_t n);
+/* Asks the kernel for transparent huge pages on a large buffer (>= 4 MiB):
+ * first-touch page faults dominate filling big columns otherwise.  A hint
+ * only; no effect on small buffers or where unsupported. */
+void cvm__advise_huge(void *p, size_t n);
 
 #ifndef NDEBUG
 #define CVM_ASSERT(x) assert(x)

@@ -63,8 +63,10 @@ void cvm_table_free(cvm_table_t *t);
  * Errors: CVM_EINVAL (duplicate name, NULL name, unknown type), CVM_ENOMEM
  * (the table is then unchanged).
  */
-cvm_status cvm_table_add_column(cvm_table_t *t, const char *name,
-                                cvm_type type, cvm_column_t **out);
+cvm_status cvm_table_add_column(cvm_table_t *t,
+                                const char *name,
+                                cvm_type type,
+                                cvm_column_t **out);
 
 /** @brief Number of columns. */
 size_t cvm_table_ncols(const cvm_table_t *t);
@@ -107,7 +109,9 @@ cvm_status cvm_table_check(const cvm_table_t *t, cvm_ctx_t *ctx);
  * Errors: CVM_EINVAL (offset > nrows, or columns of unequal length),
  * CVM_ENOMEM.
  */
-cvm_status cvm_table_slice(const cvm_table_t *t, size_t offset, size_t n,
+cvm_status cvm_table_slice(const cvm_table_t *t,
+                           size_t offset,
+                           size_t n,
                            cvm_table_t **out);
 
 /**
@@ -117,7 +121,9 @@ cvm_status cvm_table_slice(const cvm_table_t *t, size_t offset, size_t n,
  * Errors: CVM_EINVAL (index out of range, or columns of unequal length),
  * CVM_ENOMEM.
  */
-cvm_status cvm_table_take(const cvm_table_t *t, const size_t *idx, size_t n,
+cvm_status cvm_table_take(const cvm_table_t *t,
+                          const size_t *idx,
+                          size_t n,
                           cvm_table_t **out);
 
 /**
@@ -136,8 +142,11 @@ cvm_status cvm_table_take(const cvm_table_t *t, const size_t *idx, size_t n,
  * Complexity: O(n * nkeys) time (LSD radix sort, at most 8 passes per key;
  * string keys add O(d log d) for a dictionary of d entries), O(n) memory.
  */
-cvm_status cvm_table_argsort(const cvm_table_t *t, const char *const *keys,
-                             const bool *desc, size_t nkeys, size_t *perm);
+cvm_status cvm_table_argsort(const cvm_table_t *t,
+                             const char *const *keys,
+                             const bool *desc,
+                             size_t nkeys,
+                             size_t *perm);
 
 /**
  * @brief Groups rows by the named key columns (hash grouping).
@@ -152,8 +161,11 @@ cvm_status cvm_table_argsort(const cvm_table_t *t, const char *const *keys,
  * error the contents of group are unspecified.
  * Complexity: O(n * nkeys) expected time, O(ngroups) extra memory.
  */
-cvm_status cvm_table_group(const cvm_table_t *t, const char *const *keys,
-                           size_t nkeys, uint32_t *group, size_t *ngroups);
+cvm_status cvm_table_group(const cvm_table_t *t,
+                           const char *const *keys,
+                           size_t nkeys,
+                           uint32_t *group,
+                           size_t *ngroups);
 
 /* ==== Columns ==== */
 
@@ -167,7 +179,7 @@ bool cvm_column_valid(const cvm_column_t *c, size_t i);
 /**
  * @brief The validity bitmap (bit i of word i/64 set = row i present; bits
  * at rows >= len are 0). Never NULL.
- * Lifetime: until the next append to the column.
+ * Lifetime: until the next append to the column or cvm_table_reserve().
  */
 const uint64_t *cvm_column_validity(const cvm_column_t *c);
 
@@ -196,13 +208,19 @@ cvm_status cvm_column_append_str(cvm_column_t *c, const char *s, size_t len);
  * are borrowed (copied).  v may be NULL only when n is 0 (CVM_EINVAL).
  * All-or-nothing: on an error no row is appended.
  */
-cvm_status cvm_column_append_i64s(cvm_column_t *c, const int64_t *v,
-                                  const uint8_t *valid, size_t n);
-cvm_status cvm_column_append_f64s(cvm_column_t *c, const double *v,
-                                  const uint8_t *valid, size_t n);
+cvm_status cvm_column_append_i64s(cvm_column_t *c,
+                                  const int64_t *v,
+                                  const uint8_t *valid,
+                                  size_t n);
+cvm_status cvm_column_append_f64s(cvm_column_t *c,
+                                  const double *v,
+                                  const uint8_t *valid,
+                                  size_t n);
 /** For DATE, MONTH (not STRING: codes only come from the dictionary). */
-cvm_status cvm_column_append_i32s(cvm_column_t *c, const int32_t *v,
-                                  const uint8_t *valid, size_t n);
+cvm_status cvm_column_append_i32s(cvm_column_t *c,
+                                  const int32_t *v,
+                                  const uint8_t *valid,
+                                  size_t n);
 /**
  * For CVM_TYPE_STRING: the strings s[i][0..lens[i]) (as in a CSV record's
  * fields/lens), interned like cvm_column_append_str(). s[i] may be NULL
@@ -210,12 +228,15 @@ cvm_status cvm_column_append_i32s(cvm_column_t *c, const int32_t *v,
  * NULL s[i] with lens[i] > 0, CVM_ENOMEM) neither the rows nor the
  * dictionary entries of this call remain.
  */
-cvm_status cvm_column_append_strs(cvm_column_t *c, const char *const *s,
-                                  const size_t *lens, const uint8_t *valid,
+cvm_status cvm_column_append_strs(cvm_column_t *c,
+                                  const char *const *s,
+                                  const size_t *lens,
+                                  const uint8_t *valid,
                                   size_t n);
 
 /*
- * Raw data access (borrowed; valid until the next append). Each returns
+ * Raw data access (borrowed; valid until the next append to the column or
+ * cvm_table_reserve(); other columns' appends do not move it). Each returns
  * NULL if the column has another type, never for the right type (even with
  * no rows). Values at null rows are 0 (for strings: code 0, so check
  * validity).
@@ -232,7 +253,8 @@ double cvm_column_get_f64(const cvm_column_t *c, size_t i);
 /**
  * @brief String at row i (NULL if null or not a string column).
  * @param len optional: receives the length. The bytes are NUL-terminated.
- * Lifetime: until the next append to the column.
+ * Lifetime: until the next append to the column (only a new distinct
+ * string moves the dictionary's storage).
  */
 const char *cvm_column_str(const cvm_column_t *c, size_t i, size_t *len);
 
@@ -244,12 +266,12 @@ size_t cvm_column_dict_size(const cvm_column_t *c);
  * @param len optional: receives the length.
  * Lifetime: until the next append to the column.
  */
-const char *cvm_column_dict_value(const cvm_column_t *c, int32_t code,
-                                  size_t *len);
+const char *
+cvm_column_dict_value(const cvm_column_t *c, int32_t code, size_t *len);
 /** @brief Code of s[0..len) in the dictionary, or -1 if absent (or not a
  * string column). O(1) expected. */
-int32_t cvm_column_dict_lookup(const cvm_column_t *c, const char *s,
-                               size_t len);
+int32_t
+cvm_column_dict_lookup(const cvm_column_t *c, const char *s, size_t len);
 
 #ifdef __cplusplus
 }

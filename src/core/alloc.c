@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static cvm_malloc_fn g_malloc = malloc;
 static cvm_realloc_fn g_realloc = realloc;
@@ -64,6 +65,24 @@ char *cvm__strndup(const char *s, size_t n)
 char *cvm__strdup(const char *s)
 {
     return cvm__strndup(s, strlen(s));
+}
+
+void cvm__advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (n < huge) {
+        return;
+    }
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t e = ((uintptr_t)p + n) & ~(huge - 1);
+    if (e > a) {
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)n;
+#endif
 }
 
 const char *cvm_version(void)

@@ -46,42 +46,43 @@ static const double pow10_tab[23] = {
 
 int cvm__parse_f64(const char *s, size_t len, double *out, int *decimals)
 {
-    size_t i = 0;
+    const char *p = s, *end = s + len;
     int neg = 0;
-    if (len && (s[0] == '-' || s[0] == '+')) {
-        neg = s[0] == '-';
-        i = 1;
+    if (p < end && (*p == '-' || *p == '+')) {
+        neg = *p == '-';
+        p++;
     }
+    /* Digits before and after the point, accumulated into one mantissa. */
     uint64_t m = 0;
-    int ndig = 0, frac = 0, seen_point = 0, any = 0;
-    for (; i < len; i++) {
-        unsigned d = (unsigned char)s[i] - '0';
-        if (d <= 9) {
-            any = 1;
-            if (ndig < 19) {
-                m = m * 10 + d;
-                if (m) {
-                    ndig++;
-                }
-                frac += seen_point;
-            } else {
-                goto slow; /* too many digits for the fast path */
-            }
-        } else if (s[i] == '.' && !seen_point) {
-            seen_point = 1;
-        } else if (s[i] == 'e' || s[i] == 'E') {
-            goto slow;
-        } else {
-            return -1;
-        }
+    unsigned d;
+    const char *ip = p;
+    while (p < end && (d = (unsigned char)*p - '0') <= 9) {
+        m = m * 10 + d;
+        p++;
     }
-    if (!any) {
+    size_t ndig = (size_t)(p - ip), frac = 0;
+    if (p < end && *p == '.') {
+        const char *fp = ++p;
+        while (p < end && (d = (unsigned char)*p - '0') <= 9) {
+            m = m * 10 + d;
+            p++;
+        }
+        frac = (size_t)(p - fp);
+        ndig += frac;
+    }
+    if (p != end) {
+        if (ndig && (*p == 'e' || *p == 'E')) {
+            goto slow;
+        }
         return -1;
     }
-    *decimals = frac;
-    if (m < (1ull << 53) && frac <= 22) {
+    if (ndig == 0) {
+        return -1;
+    }
+    if (ndig <= 19 && m < (1ull << 53) && frac <= 22) {
         double v = (double)m / pow10_tab[frac];
         *out = neg ? -v : v;
+        *decimals = (int)frac;
         return 0;
     }
 slow:;
@@ -101,15 +102,15 @@ slow:;
     }
     memcpy(buf, s, len);
     buf[len] = '\0';
-    char *end;
-    double v = strtod(buf, &end);
-    if (end != buf + len || !isfinite(v)) {
+    char *stop;
+    double v = strtod(buf, &stop);
+    if (stop != buf + len || !isfinite(v)) {
         return -1;
     }
     const char *dot = memchr(buf, '.', len);
     int dec = 0;
     if (dot) {
-        for (const char *p = dot + 1; *p >= '0' && *p <= '9'; p++) {
+        for (const char *q = dot + 1; *q >= '0' && *q <= '9'; q++) {
             dec++;
         }
     }

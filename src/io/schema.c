@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#define U NAN
+#define U ((double)NAN)
 #define K CVM_COL_KEY
 #define N CVM_COL_NULLABLE
 #define C(name, type, flags, unit, lo, hi, vals, zh, doc) \
