@@ -34,6 +34,10 @@ for i in 1 2 3; do
     e=$(date +%s.%N)
     t_imp="$t_imp $(echo "$e - $s" | bc)"
 done
+# Streaming: peak memory of a load does not depend on the file size.
+rm -f "$OUT/cvm.db" "$OUT/cvm.db-wal" "$OUT/cvm.db-shm"
+rss=$( { CVM_NO_PROGRESS=1 /usr/bin/time -f '%M' "$BUILD/cvm" load --db "$OUT/cvm.db" usage="$CSV" >/dev/null; } 2>&1 | tail -1)
+echo "-- cvm load peak RSS: $rss KB for a $MB MB file"
 mc=$(echo $t_cvm | tr ' ' '\n' | med)
 mi=$(echo $t_imp | tr ' ' '\n' | med)
 n_imp=$(sqlite3 "$OUT/imp.db" "select count(*) from usage")

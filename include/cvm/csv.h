@@ -53,7 +53,7 @@ typedef enum {
     CVM_CSV_ERR_TOO_LONG      /* record longer than max_record */
 } cvm_csv_error;
 
-/** @brief English text for a record error ("invalid UTF-8"). */
+/** @brief English text for a record error ("unterminated quoted field"). */
 const char *cvm_csv_error_str(cvm_csv_error e);
 
 /*
@@ -122,7 +122,8 @@ cvm_status cvm_csv_open_mem(cvm_ctx_t *ctx,
  * @brief Reads the next record into *rec.
  * Completely empty lines are skipped (they carry no data).
  * @return CVM_OK (a record, possibly with rec->error set), CVM_EOF at the end,
- * CVM_EIO on a read error (fatal), CVM_ENOMEM.
+ * CVM_EIO on a read error (fatal: later calls return it again), CVM_ENOMEM
+ * (the reader is unchanged and the call may be retried).
  */
 cvm_status cvm_csv_next(cvm_csv_reader_t *r, cvm_csv_record_t *rec);
 

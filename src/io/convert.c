@@ -126,13 +126,15 @@ static void show(const char *s, size_t len, char *buf, size_t n)
     snprintf(buf, n, "\"%.*s%s\"", (int)k, s, len > 40 ? "..." : "");
 }
 
-static int range_ok(const cvm_coldef *c, double x, char *why, size_t whylen)
+/* NAN bounds mean unbounded: every comparison with NAN is false. */
+static inline int
+range_ok(const cvm_coldef *c, double x, char *why, size_t whylen)
 {
-    if (!isnan(c->min) && x < c->min) {
+    if (x < c->min) {
         snprintf(why, whylen, "value %.15g below the minimum %g", x, c->min);
         return -1;
     }
-    if (!isnan(c->max) && x > c->max) {
+    if (x > c->max) {
         snprintf(why, whylen, "value %.15g above the maximum %g", x, c->max);
         return -1;
     }
