@@ -12,5 +12,8 @@
 #include "cvm/store.h"
 #include "cvm/load.h"
 #include "cvm/audit.h"
+#include "cvm/features.h"
+#include "cvm/factors.h"
+#include "cvm/rank.h"
 
 #endif

@@ -52,7 +52,11 @@ void cli_progress_done(cli_progress *p);
 int cmd_help(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_features(int argc, char **argv);
+int cmd_label(int argc, char **argv);
+int cmd_factors(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
 
 #endif

@@ -13,6 +13,14 @@ static const cli_command commands[] = {
      cmd_schema},
     {"load", "load CSV files into the store, rejecting bad rows", cmd_load},
     {"audit", "audit the store: counts, nulls, ranges, gaps", cmd_audit},
+    {"synth", "simulate a mobile operator with ground truth", cmd_synth},
+    {"features",
+     "build the customer wide table of a month (客户指纹)",
+     cmd_features},
+    {"label", "churn labels of a month's subscribers (流失标签)", cmd_label},
+    {"factors",
+     "rank features as churn factors (IG, IV, AUC, PSI)",
+     cmd_factors},
     {"help", "show commands, or help on one command", cmd_help},
 };
 
