@@ -40,7 +40,7 @@ test-asan:
 test-valgrind: build
 	@fail=0; for t in $(BUILD)/tests/test_*; do \
 	    [ -x "$$t" ] || continue; \
-	    if valgrind -q --error-exitcode=1 --leak-check=full \
+	    if CVM_TEST_QUICK=1 valgrind -q --error-exitcode=1 --leak-check=full \
 	        --errors-for-leak-kinds=definite,indirect \
 	        "$$t" >/dev/null 2>$(BUILD)/valgrind.log; then \
 	        echo "valgrind: $$(basename $$t) clean"; \

@@ -158,7 +158,9 @@ static float *SER(fb_t *B, int s, int k)
 static sqlite3 *open_ro(fb_t *B)
 {
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(B->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(
+            B->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
     {
         sqlite3_close(db);
         return NULL;

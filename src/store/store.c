@@ -183,9 +183,13 @@ cvm_status cvm_store_open(cvm_ctx_t *ctx,
         return CVM_ENOMEM;
     }
     s->ctx = ctx;
-    int oflags = (flags & CVM_STORE_READONLY)
-                     ? SQLITE_OPEN_READONLY
-                     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    /* NOMUTEX: a store handle is used by one thread at a time (parallel
+     * readers open connections of their own), so SQLite's per-call mutexes
+     * are pure cost. */
+    int oflags = SQLITE_OPEN_NOMUTEX |
+                 ((flags & CVM_STORE_READONLY)
+                      ? SQLITE_OPEN_READONLY
+                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     cvm_status st = CVM_OK;
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
         st = cvm_ctx_error(ctx,
