@@ -27,7 +27,7 @@ static void print_text(const cvm_audit_t *a, int columns)
            a->first_month ? a->first_month : "-",
            a->last_month ? a->last_month : "-",
            (long long)a->loads);
-    printf("%-18s %12s %6s %9s %7s %6s %s\n",
+    printf("%-18s %12s %6s %10s %7s %6s %s\n",
            "table",
            "rows",
            "dupkey",
@@ -49,7 +49,7 @@ static void print_text(const cvm_audit_t *a, int columns)
         if (t->monthly) {
             snprintf(mon, sizeof mon, "%zu", t->nmonths);
         }
-        printf("%-18s %12lld %6lld %9s %7s %6s ",
+        printf("%-18s %12lld %6lld %10s %7s %6s ",
                t->table,
                (long long)t->rows,
                (long long)t->duplicate_keys,
