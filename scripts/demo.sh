@@ -14,12 +14,12 @@ mkdir -p "$OUT"
 DB=$OUT/cvm.db
 t0=$(date +%s)
 
-echo "== 1/3 synthesize $N subscribers x $MONTHS months from $START (cvm synth)"
+echo "== 1/5 synthesize $N subscribers x $MONTHS months from $START (cvm synth)"
 "$CVM" synth --subscribers "$N" --months "$MONTHS" --start "$START" \
     --seed 7 --out "$OUT/csv"
 
 echo
-echo "== 2/3 load every file into $DB (cvm load: checks, rejects, one transaction per file)"
+echo "== 2/5 load every file into $DB (cvm load: checks, rejects, one transaction per file)"
 for t in $("$CVM" schema | awk '{print $1}'); do
     if [ -f "$OUT/csv/$t.csv" ]; then
         CVM_NO_PROGRESS=1 "$CVM" load --db "$DB" "$t=$OUT/csv/$t.csv" | head -1
@@ -32,15 +32,30 @@ for t in $("$CVM" schema | awk '{print $1}'); do
 done
 
 echo
-echo "== 3/3 audit the store (cvm audit)"
+echo "== 3/5 audit the store (cvm audit)"
 "$CVM" audit --db "$DB"
+
+# The last month whose outcome (two months later) is in the store.
+M=$(echo "$START" | awk -F- -v k="$MONTHS" '{m=$1*12+$2-1+k-3; printf "%04d-%02d", int(m/12), m%12+1}')
+P=$(echo "$M" | awk -F- '{m=$1*12+$2-2; printf "%04d-%02d", int(m/12), m%12+1}')
+echo
+echo "== 4/5 the customer wide table (客户指纹) of $M and of $P, labels of $M (cvm features, cvm label)"
+"$CVM" features --db "$DB" --month "$P" >/dev/null
+"$CVM" features --db "$DB" --month "$M"
+"$CVM" label --db "$DB" --month "$M"
+
+echo
+echo "== 5/5 churn factors of $M: information gain, IV, AUC, PSI (cvm factors)"
+"$CVM" factors --db "$DB" --month "$M" --top 15
 t1=$(date +%s)
 
 cat <<MSG
 
 Done in $((t1 - t0)) s. This demo synthesized an operator's data ($OUT/csv,
 with the generator's ground truth in $OUT/csv/truth), loaded it into the
-SQLite store $DB with every row checked, and audited the store.
-Not yet built, so not run: the customer wide table, churn model, value,
-segments, retention list and report (issues 4 to 8).
+SQLite store $DB with every row checked, audited the store, built the
+customer wide table of $M with churn labels verified two months later, and
+ranked the churn factors.
+Not yet built, so not run: the churn model, value and lifetime value,
+segments, retention list and report (issues 5 to 8).
 MSG
