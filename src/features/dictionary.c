@@ -107,6 +107,26 @@ cvm_status cvm_features_markdown(char **out)
         }
         cvm__buf_puts(&b, "\n");
     }
+    cvm__buf_puts(
+        &b,
+        "## Labels\n\n"
+        "`cvm label --db FILE --month M` labels the same subscribers (those "
+        "active at the end of M). The churn definition is the seed's: a "
+        "subscriber churns in a month when the account is closed in it, or "
+        "suspended 7 days or more inside it (`--suspend-days`). The label "
+        "is 1 when that happens in M+1 .. M+gap+outcome (defaults: gap 1 "
+        "month, the time to act; outcome 1 month): features of June are "
+        "verified by August. Churn in the gap month counts and is flagged "
+        "(`in_gap`). Subscribers who joined inside the observation window "
+        "are kept and flagged (`joined_in_window`). `inactive` marks no "
+        "consumption (no voice, no SMS, no data) in the last outcome month. "
+        "Labels are refused until the last outcome month is in the store.\n"
+        "\n| column | meaning |\n| --- | --- |\n"
+        "| `label` | 1 churned by the end of the outcome window, else 0 |\n"
+        "| `churn_month` | month of the first churn event after M |\n"
+        "| `in_gap` | 1 if that month is a gap month |\n"
+        "| `joined_in_window` | 1 if joined inside the observation window |\n"
+        "| `inactive` | 1 if no consumption in the last outcome month |\n");
     if (b.failed) {
         cvm__buf_destroy(&b);
         return CVM_ENOMEM;
