@@ -67,6 +67,9 @@ ENTRY="### $DATE, $MODEL, $CORES cores
 
 Load average before the runs: $LOAD (other jobs on the machine count).
 Wall time is m:ss; peak RSS from /usr/bin/time -v; CSV plus truth files.
+Memory is about 400 bytes per subscriber created (the base plus about 2.1%
+of it joining each month) and nothing per month: 1M x 3 and 1M x 12 differ
+only by their joiners.
 
 | subscribers x months | wall | CPU | peak RSS (MB) | written (MB) | subscriber-months | mean monthly churn | oracle AUC |
 | --- | --- | --- | --- | --- | --- | --- | --- |

@@ -487,7 +487,8 @@ static cvm_status read_bills(fb_t *B, sqlite3 *db)
         "SELECT subscriber_id, month, plan_id, plan_fee, voice_fee, ld_fee, "
         "roaming_fee, sms_fee, data_fee, vas_fee, other_fee, discount, "
         "total, arrears, balance, on_time, points_earned, points_redeemed, "
-        "points_balance FROM bills WHERE month BETWEEN :m0 AND :m1",
+        "points_balance, due_date <= :d1 FROM bills WHERE month BETWEEN :m0 "
+        "AND :m1",
         B);
     if (!q) {
         return CVM_EDB;
@@ -540,7 +541,10 @@ static cvm_status read_bills(fb_t *B, sqlite3 *db)
             col(B, F_arpu_last)[i] = total;
             col(B, F_points_balance)[i] = sqlite3_column_double(q, 18);
         }
-        if (sqlite3_column_type(q, 15) != SQLITE_NULL) {
+        /* Whether a bill was paid on time is known only once its due date
+         * has passed: a bill of M due in M+1 says nothing yet. */
+        if (sqlite3_column_type(q, 15) != SQLITE_NULL &&
+            sqlite3_column_int(q, 19) == 1) {
             int ot = sqlite3_column_int(q, 15);
             ontime_n[i] += 1;
             ontime_k[i] += ot;

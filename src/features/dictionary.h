@@ -274,7 +274,8 @@
       "payment",                                                               \
       "share",                                                                 \
       "按时缴费比例",                                                          \
-      "Months with on_time = 1 / months with on_time known")                   \
+      "Bills paid on time / bills with on_time known and due by the end "      \
+      "of M (a bill due after M is not yet known)")                            \
     X(late_months, "payment", "months", "逾期月数", "Months with on_time = 0") \
     X(months_multi_small_payments,                                             \
       "payment",                                                               \

@@ -602,6 +602,11 @@ static size_t check_record(loader_t *L, const cvm_csv_record_t *r)
             L->vals[j].len = 0;
             continue;
         }
+        if (cvm__convert_fast(
+                &def->cols[j], r->fields[f], r->lens[f], &L->vals[j]) == 0)
+        {
+            continue;
+        }
         if (cvm__convert(&def->cols[j],
                          r->fields[f],
                          r->lens[f],

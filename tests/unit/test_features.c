@@ -232,6 +232,8 @@ static void test_no_leakage(void **state)
         "DELETE FROM usage WHERE month > '2025-04' AND subscriber_id % 3 = 0;"
         "UPDATE bills SET total = total + 50, arrears = 999, on_time = 0, "
         "plan_id = NULL WHERE month > '2025-04';"
+        "UPDATE bills SET on_time = 1 - on_time WHERE due_date > "
+        "'2025-04-30';"
         "UPDATE payments SET amount = amount + 1000, paid_date = "
         "'2025-06-01' WHERE month > '2025-04';"
         "UPDATE service_contacts SET contact_type = 'complaint', "
