@@ -234,6 +234,17 @@ cvm_status cvm_column_append_strs(cvm_column_t *c,
                                   const uint8_t *valid,
                                   size_t n);
 
+/**
+ * @brief Gives an empty DOUBLE column the n values of buf, all present,
+ * without copying (a wide table's columns are built elsewhere and handed
+ * over, instead of doubling the memory).
+ * Ownership: on CVM_OK the column owns buf, which must come from the
+ * allocator hooks (cvm_set_allocator; libc malloc by default) and is freed
+ * with the column; on failure the caller keeps it.
+ * Errors: CVM_EINVAL (not an empty DOUBLE column, or n = 0), CVM_ENOMEM.
+ */
+cvm_status cvm_column_adopt_f64(cvm_column_t *c, double *buf, size_t n);
+
 /*
  * Raw data access (borrowed; valid until the next append to the column or
  * cvm_table_reserve(); other columns' appends do not move it). Each returns

@@ -501,3 +501,26 @@ int32_t cvm_column_dict_lookup(const cvm_column_t *c, const char *s, size_t len)
     }
     return cvm__dict_lookup(&c->dict, s, len);
 }
+
+cvm_status cvm_column_adopt_f64(cvm_column_t *c, double *buf, size_t n)
+{
+    if (!c || !buf || n == 0 || c->type != CVM_TYPE_DOUBLE || c->len != 0) {
+        return CVM_EINVAL;
+    }
+    size_t words = words_for(n);
+    uint64_t *v = cvm__malloc(words * sizeof *v);
+    if (!v) {
+        return CVM_ENOMEM;
+    }
+    memset(v, 0, words * sizeof *v);
+    set_range(v, 0, n);
+    cvm__free(c->base);
+    cvm__free(c->valid);
+    c->base = buf;
+    c->data = buf;
+    c->valid = v;
+    c->cap = n;
+    c->len = n;
+    c->null_count = 0;
+    return CVM_OK;
+}

@@ -1128,9 +1128,38 @@ static void test_oom(void **state)
     print_message("OOM loop: succeeded with %ld allocations\n", k - 1);
 }
 
+static void test_adopt(void **state)
+{
+    (void)state;
+    cvm_table_t *t;
+    cvm_column_t *c, *d;
+    assert_int_equal(cvm_table_new(&t), CVM_OK);
+    assert_int_equal(cvm_table_add_column(t, "x", CVM_TYPE_DOUBLE, &c), CVM_OK);
+    assert_int_equal(cvm_table_add_column(t, "s", CVM_TYPE_STRING, &d), CVM_OK);
+    double *buf = malloc(100 * sizeof *buf);
+    for (int i = 0; i < 100; i++) {
+        buf[i] = i * 0.5;
+    }
+    assert_int_equal(cvm_column_adopt_f64(d, buf, 100), CVM_EINVAL);
+    assert_int_equal(cvm_column_adopt_f64(c, buf, 0), CVM_EINVAL);
+    assert_int_equal(cvm_column_adopt_f64(c, buf, 100), CVM_OK);
+    assert_int_equal(cvm_column_len(c), 100);
+    assert_true(cvm_column_valid(c, 99));
+    assert_true(cvm_column_f64(c)[99] == 49.5);
+    /* It grows like any column afterwards. */
+    assert_int_equal(cvm_column_append_null(c), CVM_OK);
+    assert_int_equal(cvm_column_append_f64(c, 7.0), CVM_OK);
+    assert_int_equal(cvm_column_len(c), 102);
+    assert_false(cvm_column_valid(c, 100));
+    assert_true(cvm_column_f64(c)[101] == 7.0);
+    assert_int_equal(cvm_column_adopt_f64(c, buf, 100), CVM_EINVAL);
+    cvm_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_adopt),
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_every_type),
         cmocka_unit_test(test_chunks),
