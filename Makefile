@@ -42,6 +42,7 @@ test-valgrind: build
 	    [ -x "$$t" ] || continue; \
 	    if CVM_TEST_QUICK=1 valgrind -q --error-exitcode=1 --leak-check=full \
 	        --errors-for-leak-kinds=definite,indirect \
+	        --suppressions=tests/valgrind.supp \
 	        "$$t" >/dev/null 2>$(BUILD)/valgrind.log; then \
 	        echo "valgrind: $$(basename $$t) clean"; \
 	    else echo "valgrind: $$(basename $$t) FAILED"; cat $(BUILD)/valgrind.log; fail=1; fi; \

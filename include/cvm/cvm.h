@@ -15,5 +15,8 @@
 #include "cvm/features.h"
 #include "cvm/factors.h"
 #include "cvm/rank.h"
+#include "cvm/synth.h"
+#include "cvm/model.h"
+#include "cvm/metrics.h"
 
 #endif

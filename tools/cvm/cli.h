@@ -58,5 +58,6 @@ int cmd_factors(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_churn(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const cli_command commands[] = {
     {"factors",
      "rank features as churn factors (IG, IV, AUC, PSI)",
      cmd_factors},
+    {"churn", "churn models: cross-validation (cv)", cmd_churn},
     {"help", "show commands, or help on one command", cmd_help},
 };
 
