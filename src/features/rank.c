@@ -94,7 +94,6 @@ cvm_status cvm_factors_rank(cvm_store_t *store,
     const int64_t *ids = cvm_column_i64(cvm_table_column(t, 0));
     uint8_t *y = cvm__calloc(n ? n : 1, 1), *have = cvm__calloc(n ? n : 1, 1);
     size_t *keep = cvm__malloc((n ? n : 1) * sizeof *keep);
-    double *x = NULL;
     cvm_factor_rank_t *res = cvm__calloc(nc, sizeof *res);
     if (!y || !have || !keep || !res) {
         st = CVM_ENOMEM;
@@ -213,9 +212,8 @@ cvm_status cvm_factors_rank(cvm_store_t *store,
         cvm__free(res);
         res = sorted;
     }
-    /* Names point into the dictionary (static) or the table: copy the
-     * table-owned ones is unnecessary since all are dictionary features;
-     * any other column name is dropped to "" before the table is freed. */
+    /* Names must outlive the table freed below: dictionary features point
+     * into the static dictionary; any other column is reported as "?". */
     for (size_t j = 0; j < nf; j++) {
         if (!*res[j].family) {
             res[j].name = "?";
@@ -226,7 +224,6 @@ cvm_status cvm_factors_rank(cvm_store_t *store,
     res = NULL;
 done:
     cvm__free(res);
-    cvm__free(x);
     cvm__free(y);
     cvm__free(have);
     cvm__free(keep);
