@@ -105,7 +105,10 @@ static const char meta_sql[] =
     "  rows_read INTEGER NOT NULL, rows_loaded INTEGER NOT NULL,\n"
     "  rows_rejected INTEGER NOT NULL, bytes INTEGER NOT NULL,\n"
     "  rejects_path TEXT, months TEXT, unknown_columns TEXT,\n"
-    "  started_at TEXT NOT NULL, seconds REAL NOT NULL);\n";
+    "  started_at TEXT NOT NULL, seconds REAL NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS cvm_results (\n"
+    "  month TEXT NOT NULL, stage TEXT NOT NULL, json TEXT NOT NULL,\n"
+    "  created_at TEXT NOT NULL, PRIMARY KEY (month, stage));\n";
 
 /* Creates every canonical table and the metadata tables in one transaction. */
 static cvm_status create_schema(cvm_store_t *s)
