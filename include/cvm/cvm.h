@@ -20,3 +20,4 @@
 #include "cvm/metrics.h"
 
 #endif
+#include "cvm/churn.h"

@@ -304,6 +304,20 @@ cvm_status cvm_model_contributions(cvm_ctx_t *ctx,
                                    double *out);
 
 /**
+ * @brief cvm_model_contributions(), or with approx = 1 for gbdt the
+ * path-attribution approximation (Saabas: each split's change of the node
+ * value credited to its feature; XGBoost's approx_contribs).  Rows still
+ * sum to the margin; per-feature values differ from SHAP but cost
+ * O(trees x depth) per row instead of O(trees x leaves x depth^2), which
+ * is what makes explaining millions of rows a month affordable.  logit
+ * ignores approx (its contributions are exact and cheap).
+ */
+cvm_status cvm_model_contributions_ex(cvm_ctx_t *ctx,
+                                      const cvm_model_t *m,
+                                      const cvm_dataset_t *X,
+                                      int approx,
+                                      double *out);
+/**
  * @brief Sums contributions of model columns back to their features
  * (one-hot levels into their categorical feature): in is nrows x
  * (ncols + 1) as from cvm_model_contributions(), out nrows x

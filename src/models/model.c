@@ -401,6 +401,15 @@ cvm_status cvm_model_contributions(cvm_ctx_t *ctx,
                                    const cvm_dataset_t *X,
                                    double *out)
 {
+    return cvm_model_contributions_ex(ctx, m, X, 0, out);
+}
+
+cvm_status cvm_model_contributions_ex(cvm_ctx_t *ctx,
+                                      const cvm_model_t *m,
+                                      const cvm_dataset_t *X,
+                                      int approx,
+                                      double *out)
+{
     cvm_status st = scoring_check(ctx, m, X);
     if (st != CVM_OK) {
         return st;
@@ -409,7 +418,12 @@ cvm_status cvm_model_contributions(cvm_ctx_t *ctx,
         return cvm_ctx_error(ctx, CVM_EINVAL, "model: NULL output");
     }
     if (m->kind == CVM_MODEL_GBDT) {
-        return cvm__xgb_predict(ctx, m->booster, X, CVM__XGB_CONTRIB, out);
+        return cvm__xgb_predict(ctx,
+                                m->booster,
+                                X,
+                                approx ? CVM__XGB_APPROX_CONTRIB
+                                       : CVM__XGB_CONTRIB,
+                                out);
     }
     cvm__logit_contrib(&m->logit, X, out);
     return CVM_OK;

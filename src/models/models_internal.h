@@ -98,6 +98,7 @@ cvm_status cvm__logit_load(
 #define CVM__XGB_PROB 0
 #define CVM__XGB_MARGIN 1
 #define CVM__XGB_CONTRIB 2
+#define CVM__XGB_APPROX_CONTRIB 3
 
 /* The thread count for a params->nthread of 0: OpenMP's maximum / 2. */
 int cvm__xgb_default_threads(void);

@@ -218,6 +218,8 @@ cvm_status cvm__xgb_predict(cvm_ctx_t *ctx,
         "{\"type\": 1, \"training\": false, \"iteration_begin\": 0, "
         "\"iteration_end\": 0, \"strict_shape\": false}",
         "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, "
+        "\"iteration_end\": 0, \"strict_shape\": false}",
+        "{\"type\": 3, \"training\": false, \"iteration_begin\": 0, "
         "\"iteration_end\": 0, \"strict_shape\": false}"};
     cvm_status st = CVM_OK;
     DMatrixHandle dm = NULL;
@@ -237,7 +239,7 @@ cvm_status cvm__xgb_predict(cvm_ctx_t *ctx,
     CVM_XGB(XGBoosterPredictFromDMatrix(
         booster, dm, configs[what], &shape, &dim, &res));
     /* Copy out before anything else touches XGBoost. */
-    size_t want = X->nrows * (what == CVM__XGB_CONTRIB ? X->ncols + 1 : 1);
+    size_t want = X->nrows * (what >= CVM__XGB_CONTRIB ? X->ncols + 1 : 1);
     size_t got = 1;
     for (bst_ulong d = 0; d < dim; d++) {
         got *= (size_t)shape[d];

@@ -139,3 +139,13 @@ void cli_progress_done(cli_progress *p)
         fflush(stderr);
     }
 }
+
+void cli_progress_note(cli_progress *p, const char *what)
+{
+    if (!p->tty) {
+        return;
+    }
+    fprintf(stderr, "\r\033[K%s: %s", p->label, what);
+    fflush(stderr);
+    p->last_permille = 0;
+}

@@ -48,6 +48,8 @@ typedef struct {
 void cli_progress_init(cli_progress *p, const char *label);
 void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total);
 void cli_progress_done(cli_progress *p);
+/* Shows a stage message in place of the bar (terminal only). */
+void cli_progress_note(cli_progress *p, const char *what);
 
 int cmd_help(int argc, char **argv);
 int cmd_init(int argc, char **argv);
@@ -59,5 +61,8 @@ int cmd_audit(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_churn(int argc, char **argv);
+int cmd_planfit(int argc, char **argv);
+int cmd_segment_needs(int argc, char **argv);
+int cmd_segment_rules(int argc, char **argv);
 
 #endif

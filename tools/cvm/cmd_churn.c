@@ -1,4 +1,5 @@
-/* cmd_churn.c - `cvm churn`: churn models (subcommand cv for now).
+/* cmd_churn.c - `cvm churn`: churn models; `cv` here, the store-based
+ * subcommands in cmd_churn_store.c.
  *
  * `cvm churn <sub> [options]` dispatches through the subs[] table below;
  * each subcommand is one function with its own help text and options, so
@@ -10,6 +11,7 @@
 
 #include "cvm/cvm.h"
 #include "cvm/model.h"
+#include "churn_cli.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -25,6 +27,16 @@ typedef struct {
 static int churn_cv(int argc, char **argv);
 
 static const churn_sub subs[] = {
+    {"train",
+     "train on the store's labelled months (validate on the newest)",
+     churn_train},
+    {"score",
+     "score a month: probability, risk decile, top reasons",
+     churn_score},
+    {"eval", "verify a model on a month whose outcome is known", churn_eval},
+    {"backtest",
+     "the rolling monthly cycle over a range of months",
+     churn_backtest},
     {"cv", "k-fold cross-validation of a churn model on a CSV file", churn_cv},
 };
 
@@ -41,14 +53,15 @@ static void churn_usage(FILE *f)
             "docs/models.md.\n\n"
             "subcommands:\n");
     for (size_t i = 0; i < NSUBS; i++) {
-        fprintf(f, "  %-6s %s\n", subs[i].name, subs[i].summary);
+        fprintf(f, "  %-9s %s\n", subs[i].name, subs[i].summary);
     }
 }
 
 int cmd_churn(int argc, char **argv)
 {
     if (argc < 2) {
-        return cli_usage_error("churn", "which subcommand? (cv)");
+        return cli_usage_error(
+            "churn", "which subcommand? (train, score, eval, backtest, cv)");
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
@@ -138,7 +151,7 @@ static int opt_num(const char *opt, const char *s, double lo, double *out)
     return 0;
 }
 
-static json_t *metrics_json(const cvm_metrics_t *m)
+json_t *churn_metrics_json(const cvm_metrics_t *m)
 {
     char *s = NULL;
     if (cvm_metrics_to_json(m, &s) != CVM_OK) {
@@ -219,11 +232,11 @@ print_block(const char *title, const cvm_cv_result_t *r, int calibrated)
                    secs / k);
 }
 
-static void print_tables(const cvm_metrics_t *m, const char *what)
+void churn_print_tables(const cvm_metrics_t *m, const char *what, int folds)
 {
-    printf("\ndeciles of the %s scores (mean over folds; decile 1 = highest"
-           " scores):\n",
-           what);
+    printf("\ndeciles of the %s scores (%sdecile 1 = highest scores):\n",
+           what,
+           folds ? "mean over folds; " : "");
     printf("%6s %7s %9s %7s %6s %7s %8s %10s\n",
            "decile",
            "rows",
@@ -245,7 +258,10 @@ static void print_tables(const cvm_metrics_t *m, const char *what)
                x->cum_lift,
                x->mean_score);
     }
-    printf("\ncalibration (%s, mean over folds): ECE %.4f\n", what, m->ece);
+    printf("\ncalibration (%s%s): ECE %.4f\n",
+           what,
+           folds ? ", mean over folds" : "",
+           m->ece);
     printf("%13s %7s %10s %9s\n", "predicted", "rows", "mean pred", "observed");
     for (int b = 0; b < CVM_METRICS_BINS; b++) {
         const cvm_calib_bin_t *x = &m->calibration[b];
@@ -260,8 +276,9 @@ static void print_tables(const cvm_metrics_t *m, const char *what)
                x->observed);
     }
     const cvm_prediction_table_t *t = &m->table;
-    printf("\nprediction table (%s; top decile flagged, mean per fold):\n",
-           what);
+    printf("\nprediction table (%s; top decile flagged%s):\n",
+           what,
+           folds ? ", mean per fold" : "");
     printf("%22s %10s %10s\n", "", "churned", "stayed");
     printf("%22s %10.1f %10.1f\n", "predicted churn", t->tp, t->fp);
     printf("%22s %10.1f %10.1f\n", "predicted stay", t->fn, t->tn);
@@ -530,18 +547,19 @@ static int churn_cv(int argc, char **argv)
             json_object_set_new(
                 fo, "test", json_integer((json_int_t)fr->n_test));
             json_object_set_new(fo, "fit_seconds", json_real(fr->fit_seconds));
-            json_object_set_new(fo, "raw", metrics_json(&fr->raw));
+            json_object_set_new(fo, "raw", churn_metrics_json(&fr->raw));
             if (calib != CVM_CALIB_NONE) {
-                json_object_set_new(fo, "calibrated", metrics_json(&fr->calib));
+                json_object_set_new(
+                    fo, "calibrated", churn_metrics_json(&fr->calib));
             }
             json_array_append_new(fa, fo);
         }
         json_object_set_new(o, "folds", fa);
         json_t *mean = json_object();
-        json_object_set_new(mean, "raw", metrics_json(&res.mean_raw));
+        json_object_set_new(mean, "raw", churn_metrics_json(&res.mean_raw));
         if (calib != CVM_CALIB_NONE) {
             json_object_set_new(
-                mean, "calibrated", metrics_json(&res.mean_calib));
+                mean, "calibrated", churn_metrics_json(&res.mean_calib));
         }
         json_object_set_new(o, "mean", mean);
         char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -592,9 +610,9 @@ static int churn_cv(int argc, char **argv)
                  "\ncalibrated scores (%s):",
                  cvm_calib_kind_name(calib));
         print_block(title, &res, 1);
-        print_tables(&res.mean_calib, "calibrated");
+        churn_print_tables(&res.mean_calib, "calibrated", 1);
     } else {
-        print_tables(&res.mean_raw, "raw");
+        churn_print_tables(&res.mean_raw, "raw", 1);
     }
 done:
     cvm_cv_result_destroy(&res);
