@@ -53,6 +53,7 @@ void cli_progress_note(cli_progress *p, const char *what);
 
 int cmd_help(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_label(int argc, char **argv);
@@ -61,7 +62,10 @@ int cmd_audit(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_churn(int argc, char **argv);
+int cmd_retention(int argc, char **argv);
+int cmd_survival(int argc, char **argv);
 int cmd_planfit(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
 int cmd_segment_needs(int argc, char **argv);
 int cmd_segment_rules(int argc, char **argv);
 

@@ -21,7 +21,12 @@ static const cli_command commands[] = {
     {"factors",
      "rank features as churn factors (IG, IV, AUC, PSI)",
      cmd_factors},
-    {"churn", "churn models: cross-validation (cv)", cmd_churn},
+    {"churn",
+     "churn models: train, score, eval, backtest, cv (流失预警)",
+     cmd_churn},
+    {"retention",
+     "the retention list: priority = churn x value (维系清单)",
+     cmd_retention},
     {"help", "show commands, or help on one command", cmd_help},
 };
 
