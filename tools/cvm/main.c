@@ -27,6 +27,9 @@ static const cli_command commands[] = {
     {"retention",
      "the retention list: priority = churn x value (维系清单)",
      cmd_retention},
+    {"survival",
+     "survival curves (Kaplan-Meier) and Cox regression",
+     cmd_survival},
     {"help", "show commands, or help on one command", cmd_help},
 };
 
