@@ -30,6 +30,9 @@ static const cli_command commands[] = {
     {"survival",
      "survival curves (Kaplan-Meier) and Cox regression",
      cmd_survival},
+    {"planfit",
+     "plan fit: the cheapest plan for each subscriber (套餐适配)",
+     cmd_planfit},
     {"help", "show commands, or help on one command", cmd_help},
 };
 
