@@ -21,3 +21,9 @@
 
 #endif
 #include "cvm/churn.h"
+#include "cvm/config.h"
+#include "cvm/run.h"
+#include "cvm/retention.h"
+#include "cvm/survival.h"
+#include "cvm/planfit.h"
+#include "cvm/segments.h"

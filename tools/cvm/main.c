@@ -33,6 +33,8 @@ static const cli_command commands[] = {
     {"planfit",
      "plan fit: the cheapest plan for each subscriber (套餐适配)",
      cmd_planfit},
+    {"config", "check or show the run configuration (YAML)", cmd_config},
+    {"run", "the monthly cycle, every stage, from one config", cmd_run},
     {"help", "show commands, or help on one command", cmd_help},
 };
 
