@@ -18,12 +18,12 @@
 #include "cvm/synth.h"
 #include "cvm/model.h"
 #include "cvm/metrics.h"
-
-#endif
 #include "cvm/churn.h"
-#include "cvm/config.h"
-#include "cvm/run.h"
-#include "cvm/retention.h"
 #include "cvm/survival.h"
 #include "cvm/planfit.h"
 #include "cvm/segments.h"
+#include "cvm/retention.h"
+#include "cvm/config.h"
+#include "cvm/run.h"
+
+#endif
