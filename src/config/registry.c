@@ -165,11 +165,20 @@ static const cvm__cfg_key keys[] = {
          "regression (liblinear).",
          "流失模型：梯度提升树（XGBoost）或逻辑回归（liblinear）。"),
     INT("model.months_back",
-        "6",
+        "3",
         1,
         36,
-        "Labelled months used for training, the latest with known outcomes.",
-        "用于训练的已标注月份数（取结果已知的最近月份）。"),
+        "Training months before the validation month (the newest labelled "
+        "month, M-gap-outcome); months without a full window are skipped.",
+        "验证月（最新已标注月份，M-间隔-观察期）之前用于训练的月数；"
+        "观察窗不完整的月份跳过。"),
+    INT("model.max_train_rows",
+        "1000000",
+        0,
+        1000000000,
+        "Above this many training rows, non-churners are sampled (with "
+        "weights); 0: use every row.",
+        "训练行数超过该值时对未流失用户抽样（加权）；0 表示全部使用。"),
     INT("model.rounds",
         "300",
         1,

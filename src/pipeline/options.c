@@ -84,6 +84,11 @@ static cvm_status read_model(run_t *r)
     if (st == CVM_OK) {
         st = get_int(r, "model.months_back", &r->train.months_back);
     }
+    int64_t maxrows = (int64_t)r->train.max_train_rows;
+    if (st == CVM_OK) {
+        st = get_i64(r, "model.max_train_rows", &maxrows);
+        r->train.max_train_rows = (size_t)maxrows;
+    }
     if (st == CVM_OK) {
         st = get_int(r, "model.rounds", &p->rounds);
     }

@@ -4,6 +4,7 @@
 #include "cvm/load.h"
 #include "cvm/model.h"
 #include "cvm/planfit.h"
+#include "cvm/rank.h"
 #include "cvm/segments.h"
 #include "cvm/schema.h"
 #include "internal.h"
@@ -542,6 +543,54 @@ static cvm_status st_backtest(run_t *r)
     return st;
 }
 
+/* ==== churn factors ==== */
+
+/* The factor ranking of the newest labelled month the run trains on (the
+ * validation month), or of M itself once M is labelled. */
+static cvm_status st_factors(run_t *r)
+{
+    int32_t last_loaded, last_lab;
+    cvm_status st =
+        cvm_churn_last_months(r->s, &r->def, &last_loaded, &last_lab);
+    if (st != CVM_OK) {
+        return st;
+    }
+    int32_t m = r->month <= last_lab ? r->month : valid_month(r);
+    st = cvm__run_fresh_labels(r, m);
+    cvm_factor_rank_t *f = NULL;
+    size_t n = 0, rows = 0;
+    double rate = 0;
+    if (st == CVM_OK) {
+        st = cvm_factors_rank(r->s, m, 10, CVM_RANK_IG, &f, &n, &rows, &rate);
+    }
+    if (st == CVM_OK) {
+        st = cvm_factors_save(r->s, m, f, n);
+    }
+    if (st == CVM_OK) {
+        char mm[8];
+        cvm_month_format(m, mm);
+        json_t *j = json_object();
+        json_object_set_new(j, "month", json_string(mm));
+        json_object_set_new(j, "rows", json_integer((json_int_t)rows));
+        json_object_set_new(j, "churn_rate", json_real(rate));
+        json_object_set_new(j, "features", json_integer((json_int_t)n));
+        char *txt = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        st = txt ? cvm_results_put(r->s, r->mm, "factors", txt) : CVM_ENOMEM;
+        free(txt);
+        r->rows = (int64_t)n;
+        snprintf(r->detail,
+                 sizeof r->detail,
+                 "factors_%.4s_%.2s: %zu features ranked; top %s",
+                 mm,
+                 mm + 5,
+                 n,
+                 n ? f[0].name : "-");
+    }
+    cvm_free(f);
+    return st;
+}
+
 /* ==== segments and plan fit ==== */
 
 static void cfg_num(run_t *r, const char *key, double *v)
@@ -769,6 +818,7 @@ static const cvm__stage_t stages[] = {
      NULL},
     {"verify", NULL, "score", NULL, st_verify, NULL, NULL},
     {"backtest", "churn,model,run", NULL, NULL, st_backtest, NULL, NULL},
+    {"factors", "churn", "labels", NULL, st_factors, NULL, NULL},
     {"rules", "segments", "features", "segments_rules", st_rules, NULL, NULL},
     {"needs", "needs", "features", "needs", st_needs, NULL, NULL},
     {"planfit", "planfit", "features", "planfit", st_planfit, NULL, NULL},

@@ -126,7 +126,7 @@ static void test_defaults(void **state)
     assert_int_equal(get_int(cfg, "churn.outcome"), 1);
 
     assert_string_equal(get_str(cfg, "model.kind"), "gbdt");
-    assert_int_equal(get_int(cfg, "model.months_back"), 6);
+    assert_int_equal(get_int(cfg, "model.months_back"), 3);
     assert_int_equal(get_int(cfg, "model.rounds"), 300);
     assert_int_equal(get_int(cfg, "model.max_depth"), 6);
     assert_true(get_double(cfg, "model.eta") == 0.1);
