@@ -1,7 +1,12 @@
 #!/bin/sh
-# make demo: the product's main job on the embedded default, as far as it is
-# built today: synthesize an operator, load every file into the SQLite store
-# through the checking loader, and audit the store.
+# make demo: the product's main job on the embedded default.  Synthesize an
+# operator (100,000 subscribers x 12 months, with ground truth), then run the
+# monthly cycle for the last month whose outcome is loaded, from one config:
+# load every CSV through the checking loader into the SQLite store, audit,
+# build the customer wide tables, label, train the churn model as the
+# operator could have at the end of that month, score, verify against the
+# outcome, rank churn factors, segment, fit plans, build the retention list
+# and write the report.
 #   usage: scripts/demo.sh path/to/cvm
 set -eu
 CVM=${1:-build/cvm}
@@ -11,51 +16,41 @@ MONTHS=${DEMO_MONTHS:-12}
 START=${DEMO_START:-2025-01}
 rm -rf "$OUT"
 mkdir -p "$OUT"
-DB=$OUT/cvm.db
+OUT=$(cd "$OUT" && pwd)
 t0=$(date +%s)
 
-echo "== 1/5 synthesize $N subscribers x $MONTHS months from $START (cvm synth)"
+echo "== 1/2 synthesize $N subscribers x $MONTHS months from $START (cvm synth)"
 "$CVM" synth --subscribers "$N" --months "$MONTHS" --start "$START" \
-    --seed 7 --out "$OUT/csv"
+    --seed 7 --out "$OUT/csv" | tail -4
 
-echo
-echo "== 2/5 load every file into $DB (cvm load: checks, rejects, one transaction per file)"
-for t in $("$CVM" schema | awk '{print $1}'); do
-    if [ -f "$OUT/csv/$t.csv" ]; then
-        CVM_NO_PROGRESS=1 "$CVM" load --db "$DB" "$t=$OUT/csv/$t.csv" | head -1
-    elif [ -d "$OUT/csv/$t" ]; then
-        set --
-        for f in "$OUT/csv/$t"/*.csv; do set -- "$@" "$t=$f"; done
-        CVM_NO_PROGRESS=1 "$CVM" load --db "$DB" "$@" >"$OUT/load_$t.log"
-        awk -v t="$t" '/rows read/ {n++; r+=$6; l+=$9; j+=$12} END {printf "%s: %d files, rows read %d = loaded %d + rejected %d\n", t, n, r, l, j}' "$OUT/load_$t.log"
-    fi
-done
-
-echo
-echo "== 3/5 audit the store (cvm audit)"
-"$CVM" audit --db "$DB"
-
-# The last month whose outcome (two months later) is in the store.
+# The last month whose outcome (two months later) is in the data.
 M=$(echo "$START" | awk -F- -v k="$MONTHS" '{m=$1*12+$2-1+k-3; printf "%04d-%02d", int(m/12), m%12+1}')
-P=$(echo "$M" | awk -F- '{m=$1*12+$2-2; printf "%04d-%02d", int(m/12), m%12+1}')
-echo
-echo "== 4/5 the customer wide table (客户指纹) of $M and of $P, labels of $M (cvm features, cvm label)"
-"$CVM" features --db "$DB" --month "$P" >/dev/null
-"$CVM" features --db "$DB" --month "$M"
-"$CVM" label --db "$DB" --month "$M"
+
+cat >"$OUT/cvm.yaml" <<YAML
+# The demo's run configuration: every other key keeps its default
+# (cvm config --defaults prints them all, with comments).
+store:
+  path: $OUT/cvm.db
+input:
+  dir: $OUT/csv
+run:
+  backtest_months: 0
+model:
+  months_back: 3
+  max_train_rows: 200000
+report:
+  out: $OUT/report
+YAML
 
 echo
-echo "== 5/5 churn factors of $M: information gain, IV, AUC, PSI (cvm factors)"
-"$CVM" factors --db "$DB" --month "$M" --top 15
+echo "== 2/2 the monthly cycle for $M (cvm run --config $OUT/cvm.yaml)"
+CVM_NO_PROGRESS=1 "$CVM" run --config "$OUT/cvm.yaml" --month "$M"
 t1=$(date +%s)
 
 cat <<MSG
 
-Done in $((t1 - t0)) s. This demo synthesized an operator's data ($OUT/csv,
-with the generator's ground truth in $OUT/csv/truth), loaded it into the
-SQLite store $DB with every row checked, audited the store, built the
-customer wide table of $M with churn labels verified two months later, and
-ranked the churn factors.
-Not yet built, so not run: the churn model, value and lifetime value,
-segments, retention list and report (issues 5 to 8).
+Done in $((t1 - t0)) s.  The store is $OUT/cvm.db; the generator's ground
+truth is in $OUT/csv/truth; the run's config is $OUT/cvm.yaml (rerun it:
+unchanged stages are skipped).  Retention lists per team are in
+$OUT/report/.
 MSG

@@ -7,8 +7,8 @@ set -eu
 want="cmake make gcc pkg-config libsqlite3-dev sqlite3 libcsv-dev libjansson-dev
 libyaml-dev libcmocka-dev libxgboost-dev liblinear-dev libigraph-dev"
 case "${1:-build}" in
-test) want="$want clang libclang-rt-14-dev valgrind" ;;
-bench) want="$want clang libclang-rt-14-dev python3-pandas python3-sklearn python3-xgboost time bc" ;;
+test) want="$want clang libclang-rt-14-dev valgrind chromium fonts-wqy-microhei" ;;
+bench) want="$want clang libclang-rt-14-dev python3-pandas python3-sklearn python3-xgboost python3-statsmodels time bc" ;;
 esac
 missing=""
 for p in $want; do

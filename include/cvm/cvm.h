@@ -22,8 +22,10 @@
 #include "cvm/survival.h"
 #include "cvm/planfit.h"
 #include "cvm/segments.h"
+#include "cvm/value.h"
 #include "cvm/retention.h"
 #include "cvm/config.h"
+#include "cvm/report.h"
 #include "cvm/run.h"
 
 #endif

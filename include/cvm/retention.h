@@ -62,8 +62,8 @@ void cvm_retention_options_init(cvm_retention_options_t *o);
  * @brief Builds the retention list of month M.  Columns: rank (1 = first),
  * subscriber_id, priority (prob x value), class ("priority", "secondary",
  * "monitoring"), team ("vip", "mid_high", "new_user"), prob, value (yuan:
- * the future lifetime value from value_YYYY_MM, or 12 x ARPU when the
- * store has no value table — the summary says which), value_tier,
+ * the future margin from value_YYYY_MM, or 12 x ARPU when the store has no
+ * value table — the summary says which), value_tier,
  * reason1..3, planfit_rule and recommended_plan (null without plan fit),
  * channel, red_listed (1: protected, handle with care).
  * @param summary optional: receives a JSON object (text; caller frees with

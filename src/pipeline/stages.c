@@ -5,7 +5,9 @@
 #include "cvm/model.h"
 #include "cvm/planfit.h"
 #include "cvm/rank.h"
+#include "cvm/report.h"
 #include "cvm/segments.h"
+#include "cvm/value.h"
 #include "cvm/schema.h"
 #include "internal.h"
 #include "pipeline_internal.h"
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int32_t valid_month(const run_t *r)
@@ -712,6 +715,46 @@ static cvm_status st_planfit(run_t *r)
     return st;
 }
 
+/* ==== value ==== */
+
+static cvm_status st_value(run_t *r)
+{
+    cvm_value_options_t o;
+    cvm_value_options_init(&o);
+    o.def = r->def;
+    cfg_num(r, "value.weights.current", &o.weights.current);
+    cfg_num(r, "value.weights.future", &o.weights.future);
+    cfg_num(r, "value.weights.credit", &o.weights.credit);
+    cfg_num(r, "value.weights.loyalty", &o.weights.loyalty);
+    cfg_num(r, "value.weights.growth", &o.weights.growth);
+    cfg_num(r, "value.margin_ratio", &o.margin_ratio);
+    cfg_int(r, "value.horizon_months", &o.horizon_months);
+    cfg_num(r, "value.monthly_discount_rate", &o.monthly_discount_rate);
+    cfg_num(r, "value.tier_high_share", &o.tier_high_share);
+    cfg_num(r, "value.tier_middle_share", &o.tier_middle_share);
+    cvm_table_t *t = NULL;
+    cvm_value_summary_t sum;
+    cvm_status st = cvm_value_compute(r->s, r->month, &o, &t, &sum);
+    if (st == CVM_OK) {
+        st = cvm_value_save(r->s, t, &sum, &o);
+    }
+    if (st == CVM_OK) {
+        r->rows = (int64_t)cvm_table_nrows(t);
+        const double *ltv = cvm_column_f64(cvm_table_find(t, "ltv"));
+        double total = 0;
+        for (int64_t i = 0; i < r->rows; i++) {
+            total += isfinite(ltv[i]) ? ltv[i] : 0;
+        }
+        snprintf(r->detail,
+                 sizeof r->detail,
+                 "%lld subscribers, mean lifetime value %.0f yuan (margin)",
+                 (long long)r->rows,
+                 r->rows ? total / (double)r->rows : 0);
+    }
+    cvm_table_free(t);
+    return st;
+}
+
 /* ==== retention ==== */
 
 static cvm_status
@@ -801,6 +844,47 @@ static cvm_status st_retention(run_t *r)
     return st;
 }
 
+/* ==== report ==== */
+
+static uint64_t report_always(run_t *r, uint64_t h)
+{
+    (void)r;
+    static uint64_t n;
+    return h ^ (uint64_t)time(NULL) ^ ++n;
+}
+
+static cvm_status st_report(run_t *r)
+{
+    cvm_report_options_t o;
+    cvm_report_options_init(&o);
+    o.month = r->month;
+    if (cvm_report_lang_parse(r->report_lang, &o.lang) != CVM_OK) {
+        return cvm_ctx_error(
+            r->ctx, CVM_EINVAL, "report.lang '%s'", r->report_lang);
+    }
+    char *path = NULL;
+    cvm_report_inventory_t *inv = NULL;
+    cvm_status st = cvm_report_write(r->s, &o, r->report_dir, &path, &inv);
+    if (st == CVM_OK) {
+        size_t ok = 0;
+        for (size_t i = 0; i < inv->nsections; i++) {
+            ok += inv->sections[i].status == CVM_SECTION_OK;
+        }
+        r->rows = (int64_t)inv->nsections;
+        snprintf(r->detail,
+                 sizeof r->detail,
+                 "%.300s (%s): %zu of %zu sections with data",
+                 path,
+                 r->report_lang,
+                 ok,
+                 inv->nsections);
+        json_object_set_new(r->headline, "report", json_string(path));
+    }
+    cvm_report_inventory_free(inv);
+    cvm_free(path);
+    return st;
+}
+
 /* ==== the table ==== */
 
 static const cvm__stage_t stages[] = {
@@ -819,16 +903,25 @@ static const cvm__stage_t stages[] = {
     {"verify", NULL, "score", NULL, st_verify, NULL, NULL},
     {"backtest", "churn,model,run", NULL, NULL, st_backtest, NULL, NULL},
     {"factors", "churn", "labels", NULL, st_factors, NULL, NULL},
-    {"rules", "segments", "features", "segments_rules", st_rules, NULL, NULL},
+    {"value", "value,churn", "score", "value", st_value, NULL, NULL},
+    {"rules",
+     "segments",
+     "features,value",
+     "segments_rules",
+     st_rules,
+     NULL,
+     NULL},
     {"needs", "needs", "features", "needs", st_needs, NULL, NULL},
     {"planfit", "planfit", "features", "planfit", st_planfit, NULL, NULL},
     {"retention",
      "retention",
-     "score,planfit",
+     "score,value,planfit",
      "retention",
      st_retention,
      NULL,
      NULL},
+    /* The report reads every stage: it always runs (cheap). */
+    {"report", "report", NULL, NULL, st_report, report_always, NULL},
 };
 
 const cvm__stage_t *cvm__run_stages(size_t *n)

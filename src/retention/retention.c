@@ -102,8 +102,9 @@ static double col_num(const cvm_column_t *c, size_t i)
     return c && cvm_column_valid(c, i) ? cvm_column_get_f64(c, i) : (double)NAN;
 }
 
-/* Value per row from value_YYYY_MM: the future lifetime value when the
- * table has ltv and billed_to_date, else ltv, else the composite score. */
+/* Value per row from value_YYYY_MM: what is at stake if the subscriber
+ * leaves, the future margin (cvm value's NPV over the horizon); for other
+ * value tables ltv - billed_to_date, else ltv, else the composite. */
 static cvm_status
 load_value(cvm_store_t *s, const char *name, cand_t *c, const char **basis)
 {
@@ -119,7 +120,9 @@ load_value(cvm_store_t *s, const char *name, cand_t *c, const char **basis)
     const cvm_column_t *btd = cvm_table_find(v, "billed_to_date");
     const cvm_column_t *comp = cvm_table_find(v, "composite");
     const cvm_column_t *tier = cvm_table_find(v, "value_tier");
-    if (!vid || cvm_column_type(vid) != CVM_TYPE_INT64 || (!ltv && !comp)) {
+    const cvm_column_t *fut = cvm_table_find(v, "future_margin");
+    if (!vid || cvm_column_type(vid) != CVM_TYPE_INT64 ||
+        (!ltv && !comp && !fut)) {
         cvm_table_free(v);
         return cvm_ctx_error(cvm__store_ctx(s),
                              CVM_ESCHEMA,
@@ -127,9 +130,10 @@ load_value(cvm_store_t *s, const char *name, cand_t *c, const char **basis)
                              cvm_store_path(s),
                              name);
     }
-    *basis = ltv && btd ? "future lifetime value (ltv - billed_to_date)"
-             : ltv      ? "lifetime value (ltv)"
-                        : "composite value score";
+    *basis = fut          ? "future margin (NPV over the horizon, cvm value)"
+             : ltv && btd ? "future lifetime value (ltv - billed_to_date)"
+             : ltv        ? "lifetime value (ltv)"
+                          : "composite value score";
     const int64_t *ids = cvm_column_i64(vid);
     size_t nv = cvm_table_nrows(v);
     for (size_t i = 0; i < c->n; i++) {
@@ -138,7 +142,9 @@ load_value(cvm_store_t *s, const char *name, cand_t *c, const char **basis)
             continue;
         }
         double val = ltv ? col_num(ltv, k) : col_num(comp, k);
-        if (ltv && btd && isfinite(col_num(btd, k))) {
+        if (fut) {
+            val = col_num(fut, k);
+        } else if (ltv && btd && isfinite(col_num(btd, k))) {
             val -= col_num(btd, k);
         }
         c->value[i] = val;

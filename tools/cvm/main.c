@@ -24,6 +24,7 @@ static const cli_command commands[] = {
     {"churn",
      "churn models: train, score, eval, backtest, cv (流失预警)",
      cmd_churn},
+    {"value", "customer value: scores, tiers, lifetime value", cmd_value},
     {"retention",
      "the retention list: priority = churn x value (维系清单)",
      cmd_retention},
@@ -35,6 +36,7 @@ static const cli_command commands[] = {
      cmd_planfit},
     {"config", "check or show the run configuration (YAML)", cmd_config},
     {"run", "the monthly cycle, every stage, from one config", cmd_run},
+    {"report", "the monthly report, HTML in Chinese or English", cmd_report},
     {"help", "show commands, or help on one command", cmd_help},
 };
 
