@@ -347,7 +347,7 @@ cvm_status cvm_value_whale(const double *profit, size_t n, cvm_whale_t *out)
         }
     }
     qsort(p, n, sizeof *p, by_desc_d);
-    double tot = out->total, cum = 0, peak = -INFINITY;
+    double tot = out->total, cum = 0, peak = -(double)INFINITY;
     int ok = tot > 0;
     size_t peak_at = 0, full_at = SIZE_MAX;
     for (int j = 0; j < CVM_VALUE_WHALE_POINTS; j++) {
