@@ -22,6 +22,7 @@
 #include "cvm/survival.h"
 #include "cvm/planfit.h"
 #include "cvm/segments.h"
+#include "cvm/kmeans.h"
 #include "cvm/value.h"
 #include "cvm/retention.h"
 #include "cvm/config.h"
