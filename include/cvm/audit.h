@@ -64,6 +64,14 @@ void cvm_audit_free(cvm_audit_t *a);
  */
 cvm_status cvm_audit_json(const cvm_audit_t *a, char **out);
 
+/**
+ * @brief An audit back from its JSON (cvm_audit_json()), e.g. the one a
+ * run stored in cvm_results, so readers need not rescan the store.
+ * Ownership: caller owns *out (cvm_audit_free).
+ * Errors: CVM_EPARSE (not an audit document), CVM_ENOMEM.
+ */
+cvm_status cvm_audit_from_json(const char *json, cvm_audit_t **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,11 +21,17 @@
  * population (a z-score) and names each cluster, in English and Chinese,
  * from its most distinctive features ("heavy data, young, light voice";
  * the rule is in docs/clusters.md).
+ *
+ * A run (cvm_kmeans_run_table()) chains the fit and the profile and gives
+ * the summary JSON; cvm_kmeans_run_store() is the month's clusters of the
+ * store, as `cvm segment kmeans --db` and the "kmeans" stage of `cvm run`
+ * make them: the wide table, the three result tables and the summary.
  */
 #ifndef CVM_KMEANS_H
 #define CVM_KMEANS_H
 
 #include "cvm/status.h"
+#include "cvm/store.h"
 #include "cvm/table.h"
 
 #include <stddef.h>
@@ -254,6 +260,119 @@ cvm_status cvm_kmeans_profile(cvm_ctx_t *ctx,
  * trends), NULL-terminated (borrowed, static).
  */
 const char *const *cvm_kmeans_default_features(size_t *n);
+
+/* ==== Runs: fit, profile, summary; the month's clusters in the store ==== */
+
+/**
+ * A fit with its profile.  Initialise with cvm_kmeans_run_init(); every
+ * array and string belongs to it (cvm_kmeans_run_destroy()).
+ */
+typedef struct {
+    cvm_kmeans_options_t opt;     /* the options of the fit (init, progress
+                                     and progress_ud cleared) */
+    cvm_kmeans_result_t fit;      /* labels, centers, inertia, ... */
+    cvm_kmeans_profile_t profile; /* the profiled columns, in table order */
+    char **features;              /* fit.d clustered columns, in order (patterns
+                                     expanded) */
+    unsigned char *used;    /* profile.nfeat: 1 if the column was clustered
+                               on (only those name a cluster) */
+    int64_t *subscriber_id; /* store runs: fit.n ids, row by row; else NULL */
+    char month[8];          /* store runs: "YYYY-MM"; else "" */
+    char tables[3][48];     /* store runs: the rows, profile and clusters
+                               tables written; else "" */
+} cvm_kmeans_run_t;
+
+void cvm_kmeans_run_init(cvm_kmeans_run_t *r);
+/** @brief Frees r's arrays and re-initialises it; NULL is a no-op. */
+void cvm_kmeans_run_destroy(cvm_kmeans_run_t *r);
+
+/**
+ * @brief Clusters the rows of t, then profiles and names the clusters.
+ * @param features column names or glob patterns (`*`, `?`, `[...]`, as
+ *        fnmatch(3)); a pattern stands for every numeric (DOUBLE or INT64)
+ *        column but id that it matches, in table order, less those already
+ *        listed.  NULL or nfeatures 0: every DOUBLE column but id.
+ * @param id an identifier column, never clustered by default nor profiled
+ *        by profile_all (NULL: none).
+ * @param profile_all 0: profile the clustered columns; 1: every numeric
+ *        column but id too (names still come from the clustered ones).
+ * @param opt as cvm_kmeans_fit() (NULL: the defaults).
+ * @param out initialised by the caller, filled here (re-initialised on
+ *        error).
+ * Ownership: t, features, id and opt are borrowed; strings are copied.
+ * Errors: CVM_ENOTFOUND (no such column, a pattern that matches no numeric
+ * column), CVM_EINVAL (a name listed twice, no features, a column of
+ * another type), and those of cvm_kmeans_fit() and cvm_kmeans_profile().
+ */
+cvm_status cvm_kmeans_run_table(cvm_ctx_t *ctx,
+                                const cvm_table_t *t,
+                                const char *const *features,
+                                size_t nfeatures,
+                                const char *id,
+                                int profile_all,
+                                const cvm_kmeans_options_t *opt,
+                                cvm_kmeans_run_t *out);
+
+/**
+ * @brief The indexes into run->profile of the clustered features of
+ * cluster c with the largest |z|, largest first (NaN z left out), into
+ * idx[0..ntop).  Returns how many (fewer than ntop if fewer are finite).
+ */
+size_t cvm_kmeans_run_distinctive(const cvm_kmeans_run_t *run,
+                                  int c,
+                                  size_t ntop,
+                                  size_t *idx);
+
+/**
+ * @brief The summary JSON of a run (docs/clusters.md, "Outputs"): inputs,
+ * fit, imputations, for a store run the tables, and per cluster its size,
+ * names, center and its top most distinctive clustered features.
+ * @param data the source named as "data" (a CSV path); NULL: "month" from
+ *        run->month (a store run).
+ * Ownership: *out for the caller (cvm_free()).  Errors: CVM_EINVAL (NULL
+ * arguments), CVM_ENOMEM.
+ */
+cvm_status cvm_kmeans_summary_json(const cvm_kmeans_run_t *run,
+                                   const char *data,
+                                   size_t top,
+                                   char **out);
+
+/**
+ * @brief The clusters of a month's subscribers: loads the wide table
+ * features_YYYY_MM (building it first, with the default window, if it is
+ * not in the store), clusters it on the features (NULL or 0: those of
+ * cvm_kmeans_default_features(); names or patterns as in
+ * cvm_kmeans_run_table()), profiles every numeric column of the wide
+ * table, and writes the tables segments_kmeans_YYYY_MM (subscriber_id,
+ * cluster, distance), segments_kmeans_profile_YYYY_MM (cluster x profiled
+ * feature) and segments_kmeans_clusters_YYYY_MM (sizes, names), each
+ * replaced, and the summary as result "segment_kmeans" of the month in
+ * cvm_results (5 distinctive features per cluster).
+ * @param summary_json optional: the summary (cvm_free()).
+ * Errors go to the store's context: those of cvm_churn_ensure_features(),
+ * cvm_features_load(), cvm_kmeans_run_table() and the store writes.
+ * Complexity: the wide table in memory, plus the fit's.
+ */
+cvm_status cvm_kmeans_run_store(cvm_store_t *s,
+                                int32_t month,
+                                const char *const *features,
+                                size_t nfeatures,
+                                const cvm_kmeans_options_t *opt,
+                                char **summary_json);
+
+/**
+ * @brief As cvm_kmeans_run_store(), with top distinctive features per
+ * cluster in the summary, and the run itself in *run when run is not NULL
+ * (initialised by the caller; its tables, month and subscriber_id set).
+ */
+cvm_status cvm_kmeans_run_store_ex(cvm_store_t *s,
+                                   int32_t month,
+                                   const char *const *features,
+                                   size_t nfeatures,
+                                   const cvm_kmeans_options_t *opt,
+                                   size_t top,
+                                   cvm_kmeans_run_t *run,
+                                   char **summary_json);
 
 /** @brief "z", "robust", "none". Never NULL. */
 const char *cvm_kmeans_scale_name(cvm_kmeans_scale s);

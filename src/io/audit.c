@@ -399,3 +399,105 @@ cvm_status cvm_audit_json(const cvm_audit_t *a, char **out)
     free(s);
     return *out ? CVM_OK : CVM_ENOMEM;
 }
+
+/* ==== From JSON (a stored audit) ==== */
+
+static char *jstr_dup(const json_t *v)
+{
+    return json_is_string(v) ? cvm__strdup(json_string_value(v)) : NULL;
+}
+
+static int strv_from_json(const json_t *arr, char ***v, size_t *n)
+{
+    size_t m = json_array_size(arr);
+    *v = NULL;
+    *n = 0;
+    if (!m) {
+        return 0;
+    }
+    if (!(*v = cvm__calloc(m, sizeof **v))) {
+        return -1;
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (!((*v)[i] = jstr_dup(json_array_get(arr, i)))) {
+            return -1;
+        }
+        (*n)++;
+    }
+    return 0;
+}
+
+cvm_status cvm_audit_from_json(const char *text, cvm_audit_t **out)
+{
+    json_error_t je;
+    json_t *root = json_loads(text, 0, &je);
+    json_t *tables = root ? json_object_get(root, "tables") : NULL;
+    if (!json_is_array(tables)) {
+        json_decref(root);
+        return CVM_EPARSE;
+    }
+    cvm_audit_t *a = cvm__calloc(1, sizeof *a);
+    cvm_status st = a ? CVM_OK : CVM_ENOMEM;
+    size_t nt = json_array_size(tables);
+    if (st == CVM_OK && nt && !(a->tables = cvm__calloc(nt, sizeof *a->tables)))
+    {
+        st = CVM_ENOMEM;
+    }
+    if (st == CVM_OK) {
+        a->first_month = jstr_dup(json_object_get(root, "first_month"));
+        a->last_month = jstr_dup(json_object_get(root, "last_month"));
+        a->loads = json_integer_value(json_object_get(root, "loads"));
+    }
+    for (size_t i = 0; st == CVM_OK && i < nt; i++) {
+        const json_t *jt = json_array_get(tables, i);
+        cvm_audit_table_t *t = &a->tables[i];
+        a->ntables++;
+        const json_t *us = json_object_get(jt, "unknown_subscribers");
+        const json_t *gp = json_object_get(jt, "subscribers_with_gaps");
+        t->table = jstr_dup(json_object_get(jt, "table"));
+        t->rows = json_integer_value(json_object_get(jt, "rows"));
+        t->duplicate_keys =
+            json_integer_value(json_object_get(jt, "duplicate_keys"));
+        t->unknown_subscribers =
+            json_is_integer(us) ? json_integer_value(us) : -1;
+        t->subscribers_with_gaps =
+            json_is_integer(gp) ? json_integer_value(gp) : -1;
+        const json_t *months = json_object_get(jt, "months");
+        t->monthly = json_is_array(months);
+        if (!t->table || strv_from_json(months, &t->months, &t->nmonths) != 0 ||
+            strv_from_json(json_object_get(jt, "missing_months"),
+                           &t->missing,
+                           &t->nmissing) != 0)
+        {
+            st = CVM_ENOMEM;
+            break;
+        }
+        const json_t *cols = json_object_get(jt, "columns");
+        size_t nc = json_array_size(cols);
+        if (nc && !(t->cols = cvm__calloc(nc, sizeof *t->cols))) {
+            st = CVM_ENOMEM;
+            break;
+        }
+        for (size_t j = 0; j < nc; j++) {
+            const json_t *jc = json_array_get(cols, j);
+            cvm_audit_column_t *c = &t->cols[j];
+            t->ncols++;
+            c->name = jstr_dup(json_object_get(jc, "name"));
+            c->nulls = json_integer_value(json_object_get(jc, "nulls"));
+            c->null_rate = json_number_value(json_object_get(jc, "null_rate"));
+            c->min = jstr_dup(json_object_get(jc, "min"));
+            c->max = jstr_dup(json_object_get(jc, "max"));
+            if (!c->name) {
+                st = CVM_ENOMEM;
+                break;
+            }
+        }
+    }
+    json_decref(root);
+    if (st != CVM_OK) {
+        cvm_audit_free(a);
+        return st;
+    }
+    *out = a;
+    return CVM_OK;
+}

@@ -1,6 +1,7 @@
 /* stages.c - the stages of the monthly run, in order (run.h). */
 #include "cvm/audit.h"
 #include "cvm/datetime.h"
+#include "cvm/kmeans.h"
 #include "cvm/load.h"
 #include "cvm/model.h"
 #include "cvm/planfit.h"
@@ -674,6 +675,61 @@ static cvm_status st_needs(run_t *r)
     return st;
 }
 
+/* Behaviour clusters of M (k-means on the wide table): the tables
+ * segments_kmeans*_YYYY_MM and the result segment_kmeans. */
+static cvm_status st_kmeans(run_t *r)
+{
+    cvm_kmeans_options_t o;
+    cvm_kmeans_options_init(&o);
+    cfg_int(r, "segments.kmeans.k", &o.k);
+    cfg_int(r, "segments.kmeans.restarts", &o.restarts);
+    cfg_int(r, "run.threads", &o.threads);
+    int64_t seed;
+    if (cvm_config_int(r->cfg, "segments.kmeans.seed", &seed) == CVM_OK) {
+        o.seed = (uint64_t)seed;
+    }
+    const char *scale = NULL;
+    if (cvm_config_str(r->cfg, "segments.kmeans.scale", &scale) == CVM_OK &&
+        cvm_kmeans_scale_parse(scale, &o.scale) != CVM_OK)
+    {
+        return cvm_ctx_error(
+            r->ctx, CVM_EINVAL, "segments.kmeans.scale '%s'", scale);
+    }
+    size_t nf = 0;
+    const char *const *feats = NULL;
+    if (cvm_config_strs(r->cfg, "segments.kmeans.features", &nf, &feats) !=
+        CVM_OK) {
+        nf = 0;
+        feats = NULL;
+    }
+    cvm_kmeans_run_t km;
+    cvm_kmeans_run_init(&km);
+    cvm_status st = cvm__run_fresh_features(r, r->month);
+    if (st == CVM_OK) {
+        st = cvm_kmeans_run_store_ex(
+            r->s, r->month, nf ? feats : NULL, nf, &o, 5, &km, NULL);
+    }
+    if (st == CVM_OK) {
+        const cvm_kmeans_result_t *f = &km.fit;
+        int big = 0;
+        for (int c = 1; c < f->k; c++) {
+            big = f->sizes[c] > f->sizes[big] ? c : big;
+        }
+        r->rows = (int64_t)f->n;
+        snprintf(r->detail,
+                 sizeof r->detail,
+                 "k = %d on %zu features, %.1f%% of the variance explained; "
+                 "largest cluster \"%.200s\" (%.1f%%)",
+                 f->k,
+                 f->d,
+                 f->total_ss > 0 ? 100 * (1 - f->inertia / f->total_ss) : 0.0,
+                 km.profile.name[big],
+                 f->n ? 100.0 * (double)f->sizes[big] / (double)f->n : 0.0);
+    }
+    cvm_kmeans_run_destroy(&km);
+    return st;
+}
+
 static cvm_status st_planfit(run_t *r)
 {
     cvm_planfit_options_t o;
@@ -912,6 +968,13 @@ static const cvm__stage_t stages[] = {
      NULL,
      NULL},
     {"needs", "needs", "features", "needs", st_needs, NULL, NULL},
+    {"kmeans",
+     "segments",
+     "features",
+     "segments_kmeans",
+     st_kmeans,
+     NULL,
+     NULL},
     {"planfit", "planfit", "features", "planfit", st_planfit, NULL, NULL},
     {"retention",
      "retention",

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #define KM_NAN ((double)NAN)
+#define KM_INF ((double)INFINITY)
 #define KM_MIN_BLOCK 1024
 #define KM_MAX_BLOCKS 256
 #define KM_SLACK 1e-9
@@ -162,7 +163,7 @@ static inline int32_t nearest(const double *xi,
                               double *second)
 {
     int32_t best = 0;
-    double bd = sqdist(xi, c, d), sd = INFINITY;
+    double bd = sqdist(xi, c, d), sd = KM_INF;
     for (int j = 1; j < k; j++) {
         double v = sqdist(xi, c + (size_t)j * d, d);
         if (v < bd) {
@@ -407,7 +408,7 @@ static size_t assign_hamerly(const km_data *D, km_run *W, double eps_abs)
     int k = W->k;
     const double *c = W->centers;
     for (int j = 0; j < k; j++) {
-        double m = INFINITY;
+        double m = KM_INF;
         for (int j2 = 0; j2 < k; j2++) {
             if (j2 != j) {
                 double v = sqdist(c + (size_t)j * d, c + (size_t)j2 * d, d);
@@ -721,7 +722,7 @@ static int run_minibatch(
     if (alpha > 1) {
         alpha = 1;
     }
-    double ewa = 0, best_ewa = INFINITY;
+    double ewa = 0, best_ewa = KM_INF;
     int no_improvement = 0;
     size_t since_reassign = 0;
     const double *c = W->centers;
@@ -770,7 +771,7 @@ static int run_minibatch(
         if (k > 1 && (any_empty || since_reassign >= 10 * (size_t)k)) {
             since_reassign = 0;
             size_t nre = 0;
-            double wmin = INFINITY;
+            double wmin = KM_INF;
             for (int j = 0; j < k; j++) {
                 B.reassign[j] = B.wsum[j] < KM_REASSIGN_RATIO * wmax;
                 nre += (size_t)B.reassign[j];
@@ -895,7 +896,7 @@ seed_minibatch(const km_ctx *C, int k, km_rng *rng, double *centers)
     }
     km_data S;
     data_init(&S, xs, m, d, D->threads);
-    double best = INFINITY;
+    double best = KM_INF;
     for (int rs = 0; rs < opt->restarts; rs++) {
         for (size_t r = 0; r < m; r++) {
             sidx[r] = rng_index(rng, n);
@@ -945,7 +946,7 @@ fit_k(km_ctx *C, int k, const double *init, km_run *B, int *best_restart)
         st = CVM_ENOMEM;
         goto done;
     }
-    B->inertia = INFINITY;
+    B->inertia = KM_INF;
     int runs = init || mb ? 1 : opt->restarts;
     size_t kd = (size_t)k * D->d;
     for (int r = 0; r < runs; r++) {
@@ -1073,7 +1074,7 @@ static int silhouette_multi(const double *xs,
                 int own = li[l];
                 double si = 0;
                 if (c_[own] > 1) {
-                    double a = a_[own] / (c_[own] - 1), b = INFINITY;
+                    double a = a_[own] / (c_[own] - 1), b = KM_INF;
                     for (int c = 0; c < ks[l]; c++) {
                         if (c != own && c_[c] > 0 && a_[c] / c_[c] < b) {
                             b = a_[c] / c_[c];

@@ -824,6 +824,20 @@ static cvm_status oom_scenario(const double *x, size_t n, cvm_table_t *t)
         cvm_kmeans_profile_destroy(&p);
     }
     cvm_kmeans_result_destroy(&r);
+    if (st == CVM_OK) {
+        const char *feats[1] = {"[ab]"};
+        cvm_kmeans_run_t run;
+        cvm_kmeans_run_init(&run);
+        o.k = 3;
+        o.algorithm = CVM_KMEANS_HAMERLY;
+        st = cvm_kmeans_run_table(NULL, t, feats, 1, NULL, 1, &o, &run);
+        char *js = NULL;
+        if (st == CVM_OK) {
+            st = cvm_kmeans_summary_json(&run, "x.csv", 2, &js);
+        }
+        cvm_free(js);
+        cvm_kmeans_run_destroy(&run);
+    }
     return st;
 }
 
@@ -857,6 +871,100 @@ static void test_oom(void **state)
     print_message("OOM loop: succeeded with %ld allocations\n", k - 1);
     cvm_table_free(t);
     free(x);
+}
+
+/* ==== Runs: features by name and pattern, profile, summary ==== */
+
+static void test_run_table(void **state)
+{
+    (void)state;
+    cvm_ctx_t *ctx;
+    assert_int_equal(cvm_ctx_new(&ctx), CVM_OK);
+    cvm_table_t *t = NULL;
+    assert_int_equal(cvm_cv_read_csv(ctx, MLC, &t), CVM_OK);
+    cvm_kmeans_options_t o;
+    cvm_kmeans_options_init(&o);
+    o.k = 4;
+    o.restarts = 2;
+    o.seed = 3;
+    cvm_kmeans_run_t run;
+    cvm_kmeans_run_init(&run);
+
+    /* A pattern expands in table order, less the names already listed
+     * and the id; only the clustered columns are profiled. */
+    const char *f1[] = {"total_eve_minutes", "total_*_minutes"};
+    assert_int_equal(
+        cvm_kmeans_run_table(ctx, t, f1, 2, "total_intl_minutes", 0, &o, &run),
+        CVM_OK);
+    static const char *const want[] = {
+        "total_eve_minutes", "total_day_minutes", "total_night_minutes"};
+    assert_int_equal(run.fit.d, 3);
+    for (size_t j = 0; j < 3; j++) {
+        assert_string_equal(run.features[j], want[j]);
+    }
+    assert_int_equal(run.profile.nfeat, 3);
+    assert_string_equal(run.profile.feature[0], "total_day_minutes");
+    assert_null(run.subscriber_id);
+    assert_int_equal(run.opt.k, 4);
+
+    /* The same fit as cvm_kmeans_fit_table() on the expanded list. */
+    cvm_kmeans_result_t r;
+    cvm_kmeans_result_init(&r);
+    assert_int_equal(cvm_kmeans_fit_table(
+                         ctx, t, (const char *const *)run.features, 3, &o, &r),
+                     CVM_OK);
+    assert_true(r.inertia == run.fit.inertia);
+    assert_memory_equal(r.labels, run.fit.labels, r.n * sizeof *r.labels);
+    cvm_kmeans_result_destroy(&r);
+
+    /* Distinctive features: clustered ones, by |z| descending. */
+    size_t idx[8];
+    for (int c = 0; c < run.fit.k; c++) {
+        size_t nt = cvm_kmeans_run_distinctive(&run, c, 8, idx);
+        assert_int_equal(nt, 3);
+        const double *z = run.profile.z + (size_t)c * run.profile.nfeat;
+        for (size_t q = 1; q < nt; q++) {
+            assert_true(fabs(z[idx[q - 1]]) >= fabs(z[idx[q]]));
+        }
+        assert_int_equal(cvm_kmeans_run_distinctive(&run, c, 2, idx), 2);
+    }
+    char *js = NULL;
+    assert_int_equal(cvm_kmeans_summary_json(&run, "mlc.csv", 2, &js), CVM_OK);
+    assert_non_null(strstr(js, "\"data\": \"mlc.csv\""));
+    assert_null(strstr(js, "\"tables\""));
+    assert_non_null(strstr(js, "\"distinctive\""));
+    cvm_free(js);
+
+    /* profile_all: every numeric column but the id; defaults: every DOUBLE
+     * column but the id. */
+    assert_int_equal(
+        cvm_kmeans_run_table(ctx, t, NULL, 0, "account_length", 1, &o, &run),
+        CVM_OK);
+    assert_int_equal(run.fit.d, 14);
+    assert_int_equal(run.profile.nfeat, 14);
+    for (size_t j = 0; j < run.profile.nfeat; j++) {
+        assert_int_equal(run.used[j], 1);
+        assert_string_not_equal(run.profile.feature[j], "account_length");
+    }
+
+    /* Errors. */
+    const char *dup[] = {"total_day_minutes", "total_day_minutes"};
+    assert_int_equal(cvm_kmeans_run_table(ctx, t, dup, 2, NULL, 0, &o, &run),
+                     CVM_EINVAL);
+    assert_non_null(strstr(cvm_ctx_errmsg(ctx), "listed twice"));
+    assert_null(run.features);
+    const char *none[] = {"nothing_*"};
+    assert_int_equal(cvm_kmeans_run_table(ctx, t, none, 1, NULL, 0, &o, &run),
+                     CVM_ENOTFOUND);
+    const char *str[] = {"state"};
+    assert_int_equal(cvm_kmeans_run_table(ctx, t, str, 1, NULL, 0, &o, &run),
+                     CVM_EINVAL);
+    assert_int_equal(cvm_kmeans_run_table(ctx, t, NULL, 0, "nope", 0, &o, &run),
+                     CVM_ENOTFOUND);
+    cvm_kmeans_run_destroy(&run);
+    cvm_kmeans_run_destroy(NULL);
+    cvm_table_free(t);
+    cvm_ctx_free(ctx);
 }
 
 /* ==== CLI ==== */
@@ -1038,6 +1146,45 @@ static void test_synth_personas(void **state)
     assert_non_null(strstr(json, "\"clusters\""));
     cvm_free(json);
     cvm_store_close(st);
+
+    /* The library on a month without a wide table: built first; features
+     * by pattern. */
+    assert_int_equal(cvm_store_open(ctx, db, 0, &st), CVM_OK);
+    assert_false(cvm_store_has_table(st, "features_2024_02"));
+    cvm_kmeans_options_t o;
+    cvm_kmeans_options_init(&o);
+    o.k = 4;
+    o.restarts = 2;
+    const char *pf[] = {"arpu", "avg_*_min"};
+    json = NULL;
+    assert_int_equal(cvm_kmeans_run_store(st, 2024 * 12 + 1, pf, 2, &o, &json),
+                     CVM_OK);
+    assert_non_null(strstr(json, "\"month\": \"2024-02\""));
+    assert_non_null(strstr(json, "\"segments_kmeans_clusters_2024_02\""));
+    assert_non_null(strstr(json, "\"avg_voice_local_min\""));
+    cvm_free(json);
+    int64_t nf = 0, nk = 0, nc = 0, npr = 0;
+    assert_int_equal(cvm_store_count(st, "features_2024_02", &nf), CVM_OK);
+    assert_int_equal(cvm_store_count(st, "segments_kmeans_2024_02", &nk),
+                     CVM_OK);
+    assert_int_equal(
+        cvm_store_count(st, "segments_kmeans_clusters_2024_02", &nc), CVM_OK);
+    assert_int_equal(
+        cvm_store_count(st, "segments_kmeans_profile_2024_02", &npr), CVM_OK);
+    assert_true(nf > 4000);
+    assert_int_equal(nk, nf);
+    assert_int_equal(nc, 4);
+    assert_true(npr > 4 * 100); /* every numeric column of the wide table */
+    json = NULL;
+    assert_int_equal(cvm_results_get(st, "2024-02", "segment_kmeans", &json),
+                     CVM_OK);
+    cvm_free(json);
+    assert_int_equal(cvm_kmeans_run_store(st, 2024 * 12 + 1, NULL, 0, &o, NULL),
+                     CVM_OK);
+    const char *bad[] = {"no_such_feature"};
+    assert_int_equal(cvm_kmeans_run_store(st, 2024 * 12 + 1, bad, 1, &o, NULL),
+                     CVM_ENOTFOUND);
+    cvm_store_close(st);
     size_t n = cvm_table_nrows(seg);
     assert_true(n > 4000);
     const int64_t *sid = cvm_column_i64(cvm_table_find(seg, "subscriber_id"));
@@ -1089,6 +1236,7 @@ int main(void)
         cmocka_unit_test(test_minibatch_many),
         cmocka_unit_test(test_profile_names),
         cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_run_table),
         cmocka_unit_test(test_cli_csv),
         cmocka_unit_test(test_synth_personas),
     };

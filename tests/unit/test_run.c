@@ -120,8 +120,14 @@ static void test_run(void **state)
     assert_int_equal(run("", &j), 0);
     assert_non_null(j);
     /* Every stage ran, or says why it does not apply. */
-    static const char *const ran[] = {
-        "audit", "features", "labels", "train", "score", "verify", "retention"};
+    static const char *const ran[] = {"audit",
+                                      "features",
+                                      "labels",
+                                      "train",
+                                      "score",
+                                      "verify",
+                                      "kmeans",
+                                      "retention"};
     for (size_t i = 0; i < sizeof ran / sizeof ran[0]; i++) {
         if (strcmp(status_of(j, ran[i]), "done") != 0) {
             fail_msg("stage %s: %s", ran[i], status_of(j, ran[i]));
@@ -143,6 +149,9 @@ static void test_run(void **state)
     /* The store and the files agree with the headline. */
     assert_int_equal(count("churn_scores_2024_06"), count("features_2024_06"));
     assert_int_equal(count("retention_2024_06"), listed);
+    assert_int_equal(count("segments_kmeans_2024_06"),
+                     count("features_2024_06"));
+    assert_int_equal(count("segments_kmeans_clusters_2024_06"), 8);
     assert_true(count("labels_2024_04") > 0); /* the validation month */
     char path[400];
     snprintf(path, sizeof path, "%s/out/retention_2024_06_mid_high.csv", dir);

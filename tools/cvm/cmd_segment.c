@@ -2,9 +2,11 @@
  *
  * `cvm segment <sub> [options]` dispatches through the subs[] table below.
  * This file holds `kmeans`: k-means clusters of a month's subscribers (the
- * wide table of the store) or of the rows of any numeric CSV file, with
- * each cluster's profile and bilingual name.  The need groups and the
- * rule segments live in cmd_segment_needs.c.  Errors follow the CLI
+ * wide table of the store: cvm_kmeans_run_store_ex() does the work) or of
+ * the rows of any numeric CSV file (cvm_kmeans_run_table()), with each
+ * cluster's profile and bilingual name; here only the options, the text
+ * output and --out.  The need groups and the rule segments live in
+ * cmd_segment_needs.c.  Errors follow the CLI
  * conventions: usage problems exit 2 with one line on stderr, runtime
  * failures exit 1.
  */
@@ -13,8 +15,6 @@
 #include "cvm/cvm.h"
 #include "cvm/kmeans.h"
 
-#include <jansson.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,7 +92,7 @@ static const char km_help[] =
     "\nz-scaling). Same seed, same clusters, whatever the thread count.\n"
     "Definitions: docs/clusters.md.\n"
     "\n"
-    "With --db: the wide table of the month (run `cvm features` first),\n"
+    "With --db: the wide table of the month (built first if missing),\n"
     "by default on about twenty behaviour features; writes the tables\n"
     "segments_kmeans_YYYY_MM (subscriber_id, cluster, distance),\n"
     "segments_kmeans_profile_YYYY_MM (cluster x feature) and\n"
@@ -112,7 +112,8 @@ static const char km_help[] =
     "                     sample of rows\n"
     "  --k-range A..B     the k tried by auto (default 2..10)\n"
     "  --sample N         rows scored for the silhouette (default 10000)\n"
-    "  --features LIST    comma-separated feature columns\n"
+    "  --features LIST    comma-separated feature columns or patterns\n"
+    "                     ('avg_*': the numeric columns that match)\n"
     "  --scale KIND       z (default: population std), robust (median, IQR)"
     "\n                     or none\n"
     "  --restarts N       seedings tried, the lowest inertia kept (default "
@@ -170,180 +171,25 @@ static void progress_cb(void *ud, int done, int total)
     cli_progress_update(ud, (uint64_t)done, (uint64_t)total);
 }
 
-/* Index of the k largest |z| among the clustered features of cluster c,
- * into top[0..ntop) (fewer if there are fewer finite values). */
-static size_t top_features(const cvm_kmeans_profile_t *p,
-                           const unsigned char *used,
-                           int c,
-                           size_t ntop,
-                           size_t *top)
+static void
+print_text(const cvm_kmeans_run_t *run, const char *source, size_t ntop)
 {
-    size_t got = 0, nf = p->nfeat;
-    for (size_t j = 0; j < nf; j++) {
-        double z = p->z[(size_t)c * nf + j];
-        if (!used[j] || !isfinite(z)) {
-            continue;
-        }
-        size_t pos = got < ntop ? got++ : ntop;
-        while (pos > 0 && fabs(p->z[(size_t)c * nf + top[pos - 1]]) < fabs(z)) {
-            if (pos < ntop) {
-                top[pos] = top[pos - 1];
-            }
-            pos--;
-        }
-        if (pos < ntop) {
-            top[pos] = j;
-        }
-    }
-    return got;
-}
-
-static json_t *num_or_null(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-/* Everything a run produced, for the outputs. */
-typedef struct {
-    const char *source; /* the CSV path, or NULL for the store */
-    char month[8];
-    const char *const *feat;
-    size_t nfeat;
-    const cvm_kmeans_options_t *opt;
-    const cvm_kmeans_result_t *r;
-    const cvm_kmeans_profile_t *p;
-    const unsigned char *used; /* per profiled feature: clustered */
-    size_t top;
-    char tables[3][64];
-} km_out;
-
-static json_t *summary_json(const km_out *o)
-{
-    const cvm_kmeans_result_t *r = o->r;
-    const cvm_kmeans_profile_t *p = o->p;
-    json_t *j = json_object();
-    if (o->source) {
-        json_object_set_new(j, "data", json_string(o->source));
-    } else {
-        json_object_set_new(j, "month", json_string(o->month));
-    }
-    json_object_set_new(j, "rows", json_integer((json_int_t)r->n));
-    json_t *fa = json_array();
-    for (size_t i = 0; i < o->nfeat; i++) {
-        json_array_append_new(fa, json_string(o->feat[i]));
-    }
-    json_object_set_new(j, "features", fa);
-    json_object_set_new(j, "k", json_integer(r->k));
-    json_object_set_new(j, "k_auto", json_boolean(o->opt->k == 0));
-    json_object_set_new(
-        j, "algorithm", json_string(cvm_kmeans_algorithm_name(r->algorithm)));
-    json_object_set_new(
-        j, "scale", json_string(cvm_kmeans_scale_name(o->opt->scale)));
-    json_object_set_new(j, "restarts", json_integer(o->opt->restarts));
-    json_object_set_new(j, "seed", json_integer((json_int_t)o->opt->seed));
-    json_object_set_new(j, "max_iter", json_integer(o->opt->max_iter));
-    json_object_set_new(j, "inertia", json_real(r->inertia));
-    json_object_set_new(j, "total_ss", json_real(r->total_ss));
-    json_object_set_new(j,
-                        "explained",
-                        num_or_null(r->total_ss > 0
-                                        ? 1 - r->inertia / r->total_ss
-                                        : (double)NAN));
-    json_object_set_new(j, "iterations", json_integer(r->iterations));
-    json_object_set_new(j, "converged", json_boolean(r->converged));
-    json_object_set_new(j, "restart_kept", json_integer(r->restart));
-    json_object_set_new(j, "seconds", json_real(r->seconds));
-    if (r->ntrials) {
-        json_object_set_new(j, "silhouette", num_or_null(r->silhouette));
-        json_t *ta = json_array();
-        for (size_t i = 0; i < r->ntrials; i++) {
-            json_t *t = json_object();
-            json_object_set_new(t, "k", json_integer(r->trials[i].k));
-            json_object_set_new(t, "inertia", json_real(r->trials[i].inertia));
-            json_object_set_new(
-                t, "silhouette", num_or_null(r->trials[i].silhouette));
-            json_array_append_new(ta, t);
-        }
-        json_object_set_new(j, "trials", ta);
-    }
-    json_t *imp = json_array();
-    for (size_t f = 0; f < r->d; f++) {
-        if (r->missing[f]) {
-            json_t *m = json_object();
-            json_object_set_new(m, "feature", json_string(o->feat[f]));
-            json_object_set_new(
-                m, "missing", json_integer((json_int_t)r->missing[f]));
-            json_object_set_new(m, "filled_with", json_real(r->fill[f]));
-            json_array_append_new(imp, m);
-        }
-    }
-    json_object_set_new(j, "imputed", imp);
-    if (!o->source) {
-        json_t *t = json_object();
-        json_object_set_new(t, "rows", json_string(o->tables[0]));
-        json_object_set_new(t, "profile", json_string(o->tables[1]));
-        json_object_set_new(t, "clusters", json_string(o->tables[2]));
-        json_object_set_new(j, "tables", t);
-    }
-    json_t *ca = json_array();
-    size_t *top = malloc((o->top + 1) * sizeof *top);
-    for (int c = 0; c < r->k; c++) {
-        json_t *cj = json_object();
-        json_object_set_new(cj, "cluster", json_integer(c));
-        json_object_set_new(cj, "size", json_integer(r->sizes[c]));
-        json_object_set_new(
-            cj, "share", json_real((double)r->sizes[c] / (double)r->n));
-        json_object_set_new(cj, "name", json_string(p->name[c]));
-        json_object_set_new(cj, "name_zh", json_string(p->name_zh[c]));
-        json_object_set_new(cj, "within_ss", json_real(r->within[c]));
-        json_t *ce = json_object();
-        for (size_t f = 0; f < r->d; f++) {
-            json_object_set_new(
-                ce,
-                o->feat[f],
-                num_or_null(r->centers_orig[(size_t)c * r->d + f]));
-        }
-        json_object_set_new(cj, "center", ce);
-        json_t *ta = json_array();
-        size_t nt = top ? top_features(p, o->used, c, o->top, top) : 0;
-        for (size_t q = 0; q < nt; q++) {
-            size_t f = top[q];
-            json_t *t = json_object();
-            json_object_set_new(t, "feature", json_string(p->feature[f]));
-            json_object_set_new(t, "zh", json_string(p->zh[f]));
-            json_object_set_new(
-                t, "z", num_or_null(p->z[(size_t)c * p->nfeat + f]));
-            json_object_set_new(
-                t, "mean", num_or_null(p->mean[(size_t)c * p->nfeat + f]));
-            json_object_set_new(
-                t, "population_mean", num_or_null(p->pop_mean[f]));
-            json_array_append_new(ta, t);
-        }
-        json_object_set_new(cj, "distinctive", ta);
-        json_array_append_new(ca, cj);
-    }
-    free(top);
-    json_object_set_new(j, "clusters", ca);
-    return j;
-}
-
-static void print_text(const km_out *o)
-{
-    const cvm_kmeans_result_t *r = o->r;
-    const cvm_kmeans_profile_t *p = o->p;
+    const cvm_kmeans_result_t *r = &run->fit;
+    const cvm_kmeans_profile_t *p = &run->profile;
+    const cvm_kmeans_options_t *o = &run->opt;
     printf("segment kmeans %s: %zu rows x %zu features, k = %d%s\n",
-           o->source ? o->source : o->month,
+           source ? source : run->month,
            r->n,
            r->d,
            r->k,
-           o->opt->k == 0 ? " (auto)" : "");
+           o->k == 0 ? " (auto)" : "");
     printf("%s, %s scaling, %d restart%s, seed %llu: inertia %.2f, "
            "explained %.1f%% of %.2f, %d iteration%s%s, %.2f s\n",
            cvm_kmeans_algorithm_name(r->algorithm),
-           cvm_kmeans_scale_name(o->opt->scale),
-           o->opt->restarts,
-           o->opt->restarts == 1 ? "" : "s",
-           (unsigned long long)o->opt->seed,
+           cvm_kmeans_scale_name(o->scale),
+           o->restarts,
+           o->restarts == 1 ? "" : "s",
+           (unsigned long long)o->seed,
            r->inertia,
            r->total_ss > 0 ? 100 * (1 - r->inertia / r->total_ss) : 0.0,
            r->total_ss,
@@ -354,7 +200,7 @@ static void print_text(const km_out *o)
     for (size_t f = 0; f < r->d; f++) {
         if (r->missing[f]) {
             printf("  %s: %zu missing values set to the mean %.4g\n",
-                   o->feat[f],
+                   run->features[f],
                    r->missing[f],
                    r->fill[f]);
         }
@@ -373,12 +219,14 @@ static void print_text(const km_out *o)
                    r->trials[i].k == r->k ? "  <-" : "");
         }
     }
-    if (!o->source) {
-        printf(
-            "-> tables %s, %s, %s\n", o->tables[0], o->tables[1], o->tables[2]);
+    if (!source) {
+        printf("-> tables %s, %s, %s\n",
+               run->tables[0],
+               run->tables[1],
+               run->tables[2]);
     }
     printf("\n%7s %8s %6s  %s\n", "cluster", "size", "share", "name / 名称");
-    size_t *top = malloc((o->top + 1) * sizeof *top);
+    size_t *top = malloc((ntop + 1) * sizeof *top);
     for (int c = 0; c < r->k; c++) {
         printf("%7d %8lld %5.1f%%  %s / %s\n",
                c,
@@ -386,7 +234,7 @@ static void print_text(const km_out *o)
                100.0 * (double)r->sizes[c] / (double)r->n,
                p->name[c],
                p->name_zh[c]);
-        size_t nt = top ? top_features(p, o->used, c, o->top, top) : 0;
+        size_t nt = top ? cvm_kmeans_run_distinctive(run, c, ntop, top) : 0;
         for (size_t q = 0; q < nt; q++) {
             size_t f = top[q], cf = (size_t)c * p->nfeat + f;
             printf("%17s %-28s %+6.2f  %12.4g vs %-12.4g %s\n",
@@ -401,145 +249,12 @@ static void print_text(const km_out *o)
     free(top);
 }
 
-/* The three result tables of a store run. */
-static cvm_status
-write_tables(cvm_store_t *s, const km_out *o, const cvm_table_t *wide)
-{
-    const cvm_kmeans_result_t *r = o->r;
-    const cvm_kmeans_profile_t *p = o->p;
-    cvm_table_t *a = NULL, *b = NULL, *c = NULL;
-    cvm_column_t *col[12];
-    cvm_status st = CVM_ENOMEM;
-    const cvm_column_t *ids = cvm_table_find(wide, "subscriber_id");
-    if (!ids || cvm_column_type(ids) != CVM_TYPE_INT64) {
-        st = CVM_ESCHEMA;
-        goto done;
-    }
-    if (cvm_table_new(&a) || cvm_table_new(&b) || cvm_table_new(&c)) {
-        goto done;
-    }
-    if (cvm_table_add_column(a, "subscriber_id", CVM_TYPE_INT64, &col[0]) ||
-        cvm_table_add_column(a, "cluster", CVM_TYPE_INT64, &col[1]) ||
-        cvm_table_add_column(a, "distance", CVM_TYPE_DOUBLE, &col[2]) ||
-        cvm_table_reserve(a, r->n))
-    {
-        goto done;
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        if (cvm_column_append_i64(col[0], cvm_column_i64(ids)[i]) ||
-            cvm_column_append_i64(col[1], r->labels[i]) ||
-            cvm_column_append_f64(col[2], r->distance[i]))
-        {
-            goto done;
-        }
-    }
-    static const char *const pn[] = {"cluster",
-                                     "feature",
-                                     "zh",
-                                     "used",
-                                     "center",
-                                     "cluster_mean",
-                                     "population_mean",
-                                     "population_std",
-                                     "z"};
-    static const cvm_type pt[] = {CVM_TYPE_INT64,
-                                  CVM_TYPE_STRING,
-                                  CVM_TYPE_STRING,
-                                  CVM_TYPE_INT64,
-                                  CVM_TYPE_DOUBLE,
-                                  CVM_TYPE_DOUBLE,
-                                  CVM_TYPE_DOUBLE,
-                                  CVM_TYPE_DOUBLE,
-                                  CVM_TYPE_DOUBLE};
-    for (size_t q = 0; q < 9; q++) {
-        if (cvm_table_add_column(b, pn[q], pt[q], &col[q])) {
-            goto done;
-        }
-    }
-    for (int k = 0; k < r->k; k++) {
-        for (size_t f = 0; f < p->nfeat; f++) {
-            size_t kf = (size_t)k * p->nfeat + f;
-            double center = (double)NAN;
-            for (size_t u = 0; u < r->d; u++) {
-                if (!strcmp(o->feat[u], p->feature[f])) {
-                    center = r->centers_orig[(size_t)k * r->d + u];
-                }
-            }
-            if (cvm_column_append_i64(col[0], k) ||
-                cvm_column_append_str(
-                    col[1], p->feature[f], strlen(p->feature[f])) ||
-                cvm_column_append_str(col[2], p->zh[f], strlen(p->zh[f])) ||
-                cvm_column_append_i64(col[3], o->used[f]) ||
-                cvm_column_append_f64(col[4], center) ||
-                cvm_column_append_f64(col[5], p->mean[kf]) ||
-                cvm_column_append_f64(col[6], p->pop_mean[f]) ||
-                cvm_column_append_f64(col[7], p->pop_std[f]) ||
-                cvm_column_append_f64(col[8], p->z[kf]))
-            {
-                goto done;
-            }
-        }
-    }
-    static const char *const cn[] = {"cluster",
-                                     "size",
-                                     "share",
-                                     "name",
-                                     "name_zh",
-                                     "within_ss",
-                                     "mean_distance"};
-    static const cvm_type ct[] = {CVM_TYPE_INT64,
-                                  CVM_TYPE_INT64,
-                                  CVM_TYPE_DOUBLE,
-                                  CVM_TYPE_STRING,
-                                  CVM_TYPE_STRING,
-                                  CVM_TYPE_DOUBLE,
-                                  CVM_TYPE_DOUBLE};
-    for (size_t q = 0; q < 7; q++) {
-        if (cvm_table_add_column(c, cn[q], ct[q], &col[q])) {
-            goto done;
-        }
-    }
-    double *dsum = calloc((size_t)r->k, sizeof *dsum);
-    if (!dsum) {
-        goto done;
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        dsum[r->labels[i]] += r->distance[i];
-    }
-    for (int k = 0; k < r->k; k++) {
-        double sz = (double)r->sizes[k];
-        if (cvm_column_append_i64(col[0], k) ||
-            cvm_column_append_i64(col[1], r->sizes[k]) ||
-            cvm_column_append_f64(col[2], sz / (double)r->n) ||
-            cvm_column_append_str(col[3], p->name[k], strlen(p->name[k])) ||
-            cvm_column_append_str(
-                col[4], p->name_zh[k], strlen(p->name_zh[k])) ||
-            cvm_column_append_f64(col[5], r->within[k]) ||
-            cvm_column_append_f64(col[6], sz > 0 ? dsum[k] / sz : (double)NAN))
-        {
-            free(dsum);
-            goto done;
-        }
-    }
-    free(dsum);
-    if ((st = cvm_store_write_table(s, o->tables[0], a)) != CVM_OK ||
-        (st = cvm_store_write_table(s, o->tables[1], b)) != CVM_OK ||
-        (st = cvm_store_write_table(s, o->tables[2], c)) != CVM_OK)
-    {
-        goto done;
-    }
-    st = CVM_OK;
-done:
-    cvm_table_free(a);
-    cvm_table_free(b);
-    cvm_table_free(c);
-    return st;
-}
-
-/* --out: id (or row), cluster, distance. */
+/* --out: id (the column of the CSV file, the subscriber ids of a store
+ * run, or the row number), cluster, distance. */
 static int write_rows_csv(const char *path,
                           const char *id_name,
                           const cvm_column_t *id,
+                          const int64_t *ids,
                           const cvm_kmeans_result_t *r)
 {
     FILE *f = fopen(path, "w");
@@ -550,7 +265,9 @@ static int write_rows_csv(const char *path,
     cvm_csv_write_field(f, h, strlen(h));
     fputs(",cluster,distance\n", f);
     for (size_t i = 0; i < r->n; i++) {
-        if (!id) {
+        if (ids) {
+            fprintf(f, "%lld", (long long)ids[i]);
+        } else if (!id) {
             fprintf(f, "%zu", i);
         } else if (!cvm_column_valid(id, i)) {
             /* empty field */
@@ -748,62 +465,12 @@ static int segment_kmeans(int argc, char **argv)
     cvm_table_t *t = NULL;
     char *fbuf = NULL, *js = NULL;
     const char **flist = NULL;
-    const char **prof = NULL;
-    unsigned char *used = NULL;
-    cvm_kmeans_result_t r;
-    cvm_kmeans_profile_t p;
-    cvm_kmeans_result_init(&r);
-    cvm_kmeans_profile_init(&p);
-    json_t *summary = NULL;
+    size_t nfeat = 0;
+    cvm_kmeans_run_t run;
+    cvm_kmeans_run_init(&run);
     rc = 0;
     if (cvm_ctx_new(&ctx) != CVM_OK) {
         return cli_fail(KM, "out of memory");
-    }
-    km_out o;
-    memset(&o, 0, sizeof o);
-    o.source = data;
-    o.opt = &opt;
-    o.top = (size_t)top;
-    if (db) {
-        cvm_month_format(month, o.month);
-        if (cvm_store_open(ctx, db, 0, &store) != CVM_OK ||
-            cvm_features_load(store, month, &t) != CVM_OK)
-        {
-            rc = cli_fail(KM, "%s", cvm_ctx_errmsg(ctx));
-            goto done;
-        }
-        snprintf(o.tables[0],
-                 sizeof o.tables[0],
-                 "segments_kmeans_%.4s_%.2s",
-                 o.month,
-                 o.month + 5);
-        snprintf(o.tables[1],
-                 sizeof o.tables[1],
-                 "segments_kmeans_profile_%.4s_%.2s",
-                 o.month,
-                 o.month + 5);
-        snprintf(o.tables[2],
-                 sizeof o.tables[2],
-                 "segments_kmeans_clusters_%.4s_%.2s",
-                 o.month,
-                 o.month + 5);
-    } else if (cvm_cv_read_csv(ctx, data, &t) != CVM_OK) {
-        rc = cli_fail(KM, "%s", cvm_ctx_errmsg(ctx));
-        goto done;
-    }
-    const cvm_column_t *idc = id ? cvm_table_find(t, id) : NULL;
-    if (id && !idc) {
-        rc = cli_fail(KM, "%s: no column '%s'", data, id);
-        goto done;
-    }
-    /* The clustered features, and the profiled ones: with --db every
-     * numeric column of the wide table, with --data the clustered ones. */
-    size_t ncols = cvm_table_ncols(t), nfeat = 0, nprof = 0;
-    prof = calloc(ncols + 1, sizeof *prof);
-    used = calloc(ncols + 1, 1);
-    if (!prof || !used) {
-        rc = cli_fail(KM, "out of memory");
-        goto done;
     }
     if (features) {
         long nl = split_list(features, &fbuf, &flist);
@@ -812,98 +479,50 @@ static int segment_kmeans(int argc, char **argv)
             goto done;
         }
         nfeat = (size_t)nl;
-    } else if (db) {
-        o.feat = cvm_kmeans_default_features(&nfeat);
-    } else {
-        flist = calloc(ncols + 1, sizeof *flist);
-        if (!flist) {
-            rc = cli_fail(KM, "out of memory");
+        if (nfeat == 0) {
+            rc = cli_usage_error(KM, "--features wants column names");
             goto done;
-        }
-        for (size_t j = 0; j < ncols; j++) {
-            const cvm_column_t *col = cvm_table_column(t, j);
-            if (cvm_column_type(col) == CVM_TYPE_DOUBLE && col != idc) {
-                flist[nfeat++] = cvm_column_name(col);
-            }
-        }
-    }
-    if (flist) {
-        o.feat = flist;
-    }
-    o.nfeat = nfeat;
-    if (nfeat == 0) {
-        rc = cli_fail(KM, "no numeric feature columns");
-        goto done;
-    }
-    for (size_t f = 0; f < nfeat; f++) {
-        for (size_t g = 0; g < f; g++) {
-            if (!strcmp(o.feat[f], o.feat[g])) {
-                rc = cli_fail(KM, "feature '%s' listed twice", o.feat[f]);
-                goto done;
-            }
-        }
-    }
-    for (size_t j = 0; j < ncols; j++) {
-        const cvm_column_t *col = cvm_table_column(t, j);
-        const char *name = cvm_column_name(col);
-        int in = 0;
-        for (size_t f = 0; f < nfeat; f++) {
-            in |= !strcmp(o.feat[f], name);
-        }
-        cvm_type ty = cvm_column_type(col);
-        int numeric = ty == CVM_TYPE_DOUBLE || ty == CVM_TYPE_INT64;
-        if (in || (db && numeric && strcmp(name, "subscriber_id"))) {
-            used[nprof] = (unsigned char)in;
-            prof[nprof++] = name;
         }
     }
     cli_progress prog;
     cli_progress_init(&prog, "k-means");
     opt.progress = progress_cb;
     opt.progress_ud = &prog;
-    cvm_status st = cvm_kmeans_fit_table(ctx, t, o.feat, nfeat, &opt, &r);
-    cli_progress_done(&prog);
-    if (st != CVM_OK) {
-        rc = cli_fail(KM, "%s", cvm_ctx_errmsg(ctx));
-        goto done;
-    }
-    cvm_kmeans_profile_options_t po;
-    cvm_kmeans_profile_options_init(&po);
-    po.name_features = o.feat;
-    po.n_name_features = nfeat;
-    po.threads = opt.threads;
-    if (cvm_kmeans_profile(ctx, t, prof, nprof, r.labels, r.k, &po, &p) !=
-        CVM_OK) {
-        rc = cli_fail(KM, "%s", cvm_ctx_errmsg(ctx));
-        goto done;
-    }
-    o.r = &r;
-    o.p = &p;
-    o.used = used;
-    summary = summary_json(&o);
-    js = json_dumps(summary, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (!js) {
-        rc = cli_fail(KM, "out of memory");
-        goto done;
-    }
-    if (store) {
-        cvm_ctx_clear(ctx);
-        if ((st = write_tables(store, &o, t)) != CVM_OK ||
-            (st = cvm_results_put(store, o.month, "segment_kmeans", js)) !=
-                CVM_OK)
-        {
-            const char *m = cvm_ctx_errmsg(ctx);
-            rc = cli_fail(KM,
-                          "%s: cannot store the results: %s",
-                          db,
-                          *m ? m : cvm_strerror(st));
+    cvm_status st;
+    if (db) {
+        /* The library does the work: wide table, fit, profile, tables. */
+        st = cvm_store_open(ctx, db, 0, &store);
+        if (st == CVM_OK) {
+            st = cvm_kmeans_run_store_ex(
+                store, month, flist, nfeat, &opt, (size_t)top, &run, &js);
+        }
+    } else {
+        st = cvm_cv_read_csv(ctx, data, &t);
+        if (st == CVM_OK && id && !cvm_table_find(t, id)) {
+            cli_progress_done(&prog);
+            rc = cli_fail(KM, "%s: no column '%s'", data, id);
             goto done;
         }
+        if (st == CVM_OK) {
+            st = cvm_kmeans_run_table(ctx, t, flist, nfeat, id, 0, &opt, &run);
+        }
+        if (st == CVM_OK && (st = cvm_kmeans_summary_json(
+                                 &run, data, (size_t)top, &js)) != CVM_OK)
+        {
+            cvm_ctx_error(ctx, st, "out of memory");
+        }
+    }
+    cli_progress_done(&prog);
+    if (st != CVM_OK) {
+        const char *m = cvm_ctx_errmsg(ctx);
+        rc = cli_fail(KM, "%s", *m ? m : cvm_strerror(st));
+        goto done;
     }
     if (out_path) {
         const char *idn = db ? "subscriber_id" : id;
-        const cvm_column_t *ic = db ? cvm_table_find(t, "subscriber_id") : idc;
-        if (write_rows_csv(out_path, idn, ic, &r) != 0) {
+        const cvm_column_t *ic = id ? cvm_table_find(t, id) : NULL;
+        if (write_rows_csv(out_path, idn, ic, run.subscriber_id, &run.fit) != 0)
+        {
             rc = cli_fail(KM, "%s: cannot write", out_path);
             goto done;
         }
@@ -911,18 +530,14 @@ static int segment_kmeans(int argc, char **argv)
     if (json) {
         puts(js);
     } else {
-        print_text(&o);
+        print_text(&run, data, (size_t)top);
         if (out_path) {
             printf("\nrows written to %s\n", out_path);
         }
     }
 done:
-    free(js);
-    json_decref(summary);
-    cvm_kmeans_profile_destroy(&p);
-    cvm_kmeans_result_destroy(&r);
-    free(prof);
-    free(used);
+    cvm_free(js);
+    cvm_kmeans_run_destroy(&run);
     free(fbuf);
     free(flist);
     cvm_table_free(t);
