@@ -34,10 +34,10 @@ store:
 input:
   dir: $OUT/csv
 run:
-  backtest_months: 0
+  backtest_months: 2
 model:
   months_back: 3
-  max_train_rows: 200000
+  max_train_rows: 150000
 report:
   out: $OUT/report
 YAML
@@ -51,6 +51,6 @@ cat <<MSG
 
 Done in $((t1 - t0)) s.  The store is $OUT/cvm.db; the generator's ground
 truth is in $OUT/csv/truth; the run's config is $OUT/cvm.yaml (rerun it:
-unchanged stages are skipped).  Retention lists per team are in
-$OUT/report/.
+unchanged stages are skipped).  The report is $OUT/report/report.html
+(--set report.lang=en for English); retention lists per team are beside it.
 MSG

@@ -489,19 +489,21 @@ static cvm_status st_backtest(run_t *r)
         snprintf(r->detail, sizeof r->detail, "run.backtest_months is 0");
         return CVM_OK;
     }
-    int32_t to = last_lab < r->month ? last_lab : r->month;
-    int32_t from = to - r->backtest_months + 1;
-    for (int32_t m = from - r->def.gap - r->def.outcome - r->train.months_back;
+    /* When M itself is verified, its row is the run's own model and
+     * verification: only the months before it are retrained. */
+    int m_verified = r->month <= last_lab;
+    int32_t to = m_verified ? r->month - 1 : last_lab;
+    int32_t from = m_verified ? r->month - r->backtest_months + 1
+                              : to - r->backtest_months + 1;
+    for (int32_t m = from - r->def.gap - r->def.outcome;
          m <= to && st == CVM_OK;
          m++)
     {
-        if (m >= from - r->def.gap - r->def.outcome) {
-            st = cvm__run_fresh_labels(r, m);
-        }
+        st = cvm__run_fresh_labels(r, m);
     }
     cvm_backtest_row_t *rows = NULL;
     size_t n = 0;
-    if (st == CVM_OK) {
+    if (st == CVM_OK && from <= to) {
         st = cvm_churn_backtest(r->s, from, to, &r->train, &rows, &n);
     }
     if (st != CVM_OK) {
@@ -525,6 +527,31 @@ static cvm_status st_backtest(run_t *r)
         json_array_append_new(arr, o);
         auc += rows[i].metrics.auc;
     }
+    char *ev = NULL, *tr = NULL;
+    if (m_verified &&
+        cvm_results_get(r->s, r->mm, "churn_eval", &ev) == CVM_OK &&
+        cvm_results_get(r->s, r->mm, "churn_train", &tr) == CVM_OK)
+    {
+        json_t *je = json_loads(ev, 0, NULL), *jt = json_loads(tr, 0, NULL);
+        json_t *o = json_object();
+        json_object_set_new(o, "month", json_string(r->mm));
+        json_object_set(
+            o, "validation_month", json_object_get(jt, "validation_month"));
+        json_object_set(o,
+                        "first_train_month",
+                        json_array_get(json_object_get(jt, "train_months"), 0));
+        json_object_set(o, "train_rows", json_object_get(jt, "train_rows"));
+        json_object_set(o, "fit_seconds", json_object_get(jt, "seconds"));
+        json_object_set(o, "metrics", json_object_get(je, "metrics"));
+        json_array_append_new(arr, o);
+        auc += json_real_value(
+            json_object_get(json_object_get(je, "metrics"), "auc"));
+        n++;
+        json_decref(je);
+        json_decref(jt);
+    }
+    cvm_free(ev);
+    cvm_free(tr);
     json_t *j = json_object();
     json_object_set_new(
         j, "kind", json_string(cvm_model_kind_name(r->train.params.kind)));
@@ -536,7 +563,7 @@ static cvm_status st_backtest(run_t *r)
     r->rows = (int64_t)n;
     char a[8], b[8];
     cvm_month_format(from, a);
-    cvm_month_format(to, b);
+    cvm_month_format(m_verified ? r->month : to, b);
     snprintf(r->detail,
              sizeof r->detail,
              "%s .. %s: mean AUC %.4f",
@@ -957,7 +984,13 @@ static const cvm__stage_t stages[] = {
      NULL,
      NULL},
     {"verify", NULL, "score", NULL, st_verify, NULL, NULL},
-    {"backtest", "churn,model,run", NULL, NULL, st_backtest, NULL, NULL},
+    {"backtest",
+     "churn,model,run",
+     "verify,labels",
+     NULL,
+     st_backtest,
+     NULL,
+     NULL},
     {"factors", "churn", "labels", NULL, st_factors, NULL, NULL},
     {"value", "value,churn", "score", "value", st_value, NULL, NULL},
     {"rules",

@@ -217,7 +217,10 @@ int cmd_run(int argc, char **argv)
             (long long)json_integer_value(json_object_get(bc, "secondary")),
             (long long)json_integer_value(json_object_get(bc, "monitoring")));
     }
-    printf("outputs in %s\n",
+    if (json_object_get(h, "report")) {
+        printf("report: %s\n", json_string_value(json_object_get(h, "report")));
+    }
+    printf("outputs (retention lists per team) in %s\n",
            json_string_value(json_object_get(h, "report_dir")));
     json_decref(j);
 done:
