@@ -119,6 +119,38 @@ static inline void idmap_destroy(idmap_t *m)
 
 enum { S_VOICE, S_DATA, S_SMS, S_CALLS, S_CONTACTS, S_DAYS, S_BILL, S_CELLS };
 
+/* The call graph's reader (readers.c): parts read in parallel, each a rowid
+ * range (when scanning the table) or a range of months (through the
+ * index), kept as runs of rows of one caller. */
+#define FB_GRAPH_PARTS 2
+
+typedef struct {
+    uint32_t hash; /* of the callee's text */
+    float minutes;
+    uint8_t flags; /* operator (0 own, 1 competitor, 2 other) | churned << 2
+                      | month index << 3 */
+} fb_gedge_t;
+
+typedef struct {
+    int32_t row;  /* the caller */
+    uint32_t len; /* rows */
+    size_t start; /* first row in the part's edges */
+} fb_grun_t;
+
+typedef struct {
+    int64_t lo, hi; /* rowids (scan) */
+    int32_t m0, m1; /* months */
+    fb_gedge_t *e;
+    size_t ne, ecap;
+    fb_grun_t *r;
+    size_t nr, rcap;
+} fb_gpart_t;
+
+typedef struct {
+    int scan; /* 1: scan rowid ranges, 0: read through the month index */
+    fb_gpart_t part[FB_GRAPH_PARTS];
+} fb_graph_t;
+
 /* A plan of the catalog, for plan fit. */
 typedef struct {
     char id[32];
@@ -131,18 +163,20 @@ typedef struct {
     cvm_ctx_t *ctx;
     const char *path;
     int32_t M, W, m0;
+    int threads;                 /* for the parallel parts */
     int32_t first_day, last_day; /* of the window */
     size_t n;
     int64_t *ids;
     idmap_t map;
     double *F[F__COUNT];
     /* per-subscriber, per-month accumulators */
-    float *usage;     /* [NUSAGE][W][n] */
-    uint8_t *present; /* [W][n]: usage row seen */
-    float *series;    /* [NSERIES][W][n] */
-    uint8_t *billed;  /* [W][n] */
-    float *balance;   /* [W][n] */
-    int16_t *plan_of; /* [W][n]: plan index billed, -1 none, -2 no bill */
+    float *usage;      /* [NUSAGE][W][n] */
+    uint8_t *present;  /* [W][n]: usage row seen */
+    float *bill_total; /* [W][n]: bills.total, the S_BILL series (the other
+                          series derive from usage, per subscriber) */
+    uint8_t *billed;   /* [W][n] */
+    float *balance;    /* [W][n] */
+    int16_t *plan_of;  /* [W][n]: plan index billed, -1 none, -2 no bill */
     uint8_t *postpaid;
     int32_t *region; /* region code */
     size_t nregions;
@@ -154,6 +188,7 @@ typedef struct {
     int have_churned;
     int64_t *churned_ids;
     size_t nchurned;
+    fb_graph_t graph;
 } fb_t;
 
 static inline double *col(fb_t *B, int f)
@@ -166,9 +201,9 @@ static inline float *U(fb_t *B, int c, int k)
     return B->usage + ((size_t)c * (size_t)B->W + (size_t)k) * B->n;
 }
 
-static inline float *SER(fb_t *B, int s, int k)
+static inline float *BILL_TOTAL(fb_t *B, int k)
 {
-    return B->series + ((size_t)s * (size_t)B->W + (size_t)k) * B->n;
+    return B->bill_total + (size_t)k * B->n;
 }
 
 /* Opens a read-only connection of our own (one per parallel reader). */
@@ -214,11 +249,41 @@ static inline sqlite3_stmt *prep(sqlite3 *db, const char *sql, fb_t *B)
     return q;
 }
 
-static inline int32_t col_month(sqlite3_stmt *q, int c)
+/* A month column as an index into the window (-1: outside it), with the
+ * last text seen remembered: rows come month after month. */
+typedef struct {
+    char text[8];
+    int len; /* of text; -1: nothing remembered */
+    int32_t k;
+} fb_month_t;
+
+static inline void month_cache_init(fb_month_t *mc)
+{
+    mc->len = -1;
+    mc->k = -1;
+}
+
+static inline int32_t
+col_month_k(sqlite3_stmt *q, int c, int32_t m0, int32_t m1, fb_month_t *mc)
 {
     const char *s = (const char *)sqlite3_column_text(q, c);
+    if (!s) {
+        return -1;
+    }
+    int len = sqlite3_column_bytes(q, c);
+    if (len == mc->len && memcmp(s, mc->text, (size_t)len) == 0) {
+        return mc->k;
+    }
     int32_t m;
-    return s && cvm_month_parse(s, strlen(s), &m) == 0 ? m : INT32_MIN;
+    int32_t k = cvm_month_parse(s, strlen(s), &m) == 0 && m >= m0 && m <= m1
+                    ? m - m0
+                    : -1;
+    if (len < (int)sizeof mc->text && strlen(s) == (size_t)len) {
+        memcpy(mc->text, s, (size_t)len);
+        mc->len = len;
+        mc->k = k;
+    }
+    return k;
 }
 
 static inline int32_t col_date(sqlite3_stmt *q, int c)
@@ -282,7 +347,12 @@ cvm_status cvm__fb_read_payments(fb_t *B, sqlite3 *db);
 cvm_status cvm__fb_read_events(fb_t *B, sqlite3 *db);
 cvm_status cvm__fb_read_service(fb_t *B, sqlite3 *db);
 cvm_status cvm__fb_read_vas(fb_t *B, sqlite3 *db);
-cvm_status cvm__fb_read_graph(fb_t *B, sqlite3 *db);
+/* The call graph: the plan (on the main connection, before the parallel
+ * readers), the parts (in parallel), then the features. */
+cvm_status cvm__fb_graph_plan(fb_t *B, sqlite3 *db);
+cvm_status cvm__fb_read_graph_part(fb_t *B, sqlite3 *db, int part);
+cvm_status cvm__fb_graph_finish(fb_t *B);
+void cvm__fb_graph_free(fb_t *B);
 cvm_status cvm__fb_read_network(fb_t *B, sqlite3 *db);
 cvm_status cvm__fb_read_campaigns(fb_t *B, sqlite3 *db);
 

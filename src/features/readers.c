@@ -94,9 +94,11 @@ cvm_status cvm__fb_read_usage(fb_t *B, sqlite3 *db)
     if (!q) {
         return CVM_EDB;
     }
+    fb_month_t mc;
+    month_cache_init(&mc);
     while (sqlite3_step(q) == SQLITE_ROW) {
         int32_t i = idmap_get(&B->map, sqlite3_column_int64(q, 0));
-        int32_t k = col_month(q, 1) - B->m0;
+        int32_t k = col_month_k(q, 1, B->m0, B->M, &mc);
         if (i < 0 || k < 0 || k >= B->W) {
             continue;
         }
@@ -142,9 +144,11 @@ cvm_status cvm__fb_read_bills(fb_t *B, sqlite3 *db)
         sqlite3_finalize(q);
         return CVM_ENOMEM;
     }
+    fb_month_t mc;
+    month_cache_init(&mc);
     while (sqlite3_step(q) == SQLITE_ROW) {
         int32_t i = idmap_get(&B->map, sqlite3_column_int64(q, 0));
-        int32_t k = col_month(q, 1) - B->m0;
+        int32_t k = col_month_k(q, 1, B->m0, B->M, &mc);
         if (i < 0 || k < 0 || k >= B->W) {
             continue;
         }
@@ -156,7 +160,7 @@ cvm_status cvm__fb_read_bills(fb_t *B, sqlite3 *db)
             col(B, fee_f[c])[i] += sqlite3_column_double(q, 3 + c);
         }
         double total = sqlite3_column_double(q, 12);
-        SER(B, S_BILL, k)[i] = (float)total;
+        BILL_TOTAL(B, k)[i] = (float)total;
         col(B, F_arpu)[i] += total; /* exact sum; divided in finish_bills */
         double arrears = sqlite3_column_double(q, 13);
         B->balance[ki] = (float)sqlite3_column_double(q, 14);
@@ -221,9 +225,11 @@ cvm_status cvm__fb_read_payments(fb_t *B, sqlite3 *db)
     }
     static const char *const PCH[] = {
         "shop", "online", "app", "bank", "card", "auto_debit", "agent", NULL};
+    fb_month_t mc;
+    month_cache_init(&mc);
     while (sqlite3_step(q) == SQLITE_ROW) {
         int32_t i = idmap_get(&B->map, sqlite3_column_int64(q, 0));
-        int32_t k = col_month(q, 1) - B->m0;
+        int32_t k = col_month_k(q, 1, B->m0, B->M, &mc);
         int32_t d = col_date(q, 2);
         if (i < 0 || k < 0 || k >= B->W || d > B->last_day) {
             continue;
@@ -508,9 +514,11 @@ cvm_status cvm__fb_read_service(fb_t *B, sqlite3 *db)
         sqlite3_finalize(q);
         return CVM_ENOMEM;
     }
+    fb_month_t mc;
+    month_cache_init(&mc);
     while (sqlite3_step(q) == SQLITE_ROW) {
         int32_t i = idmap_get(&B->map, sqlite3_column_int64(q, 0));
-        int32_t k = col_month(q, 1) - B->m0;
+        int32_t k = col_month_k(q, 1, B->m0, B->M, &mc);
         if (i < 0 || k < 0 || k >= B->W) {
             continue;
         }
@@ -652,48 +660,106 @@ cvm_status cvm__fb_read_vas(fb_t *B, sqlite3 *db)
 
 /* ==== The call graph ==== */
 
-typedef struct {
-    uint64_t key; /* caller row << 32 | hash of the callee */
-    float minutes;
-    uint8_t op;      /* 0 own, 1 competitor, 2 other */
-    uint8_t churned; /* own callee who churned in the window */
-} edge_t;
+/* The call graph is by far the largest table (27 M rows at a million
+ * subscribers and three months).  Its primary key (month, caller_id, callee)
+ * does not cover the columns read, so reading the window through that index
+ * costs a table lookup per row, three times the cost of scanning the table
+ * in rowid order.  The scan wins whenever the window holds a good part of
+ * the table, which a few sampled rows tell; it is then split in two halves
+ * read in parallel.  Rows come in any order: they are kept in runs of one
+ * caller, chained per caller, and each caller's contacts are sorted and
+ * summed on their own. */
 
-/* LSD radix sort of edges by key, 16 bits per pass over the used bits. */
-static int sort_edges(edge_t *e, size_t n, int keybits)
+/* Whether scanning all of a monthly table beats its month index, from the
+ * share of rows inside the window among rows sampled evenly over the rowid
+ * range [*lo, *hi] (set here; *lo > *hi when the table is empty). */
+static cvm_status scan_beats_index(fb_t *B,
+                                   sqlite3 *db,
+                                   const char *table,
+                                   int *scan,
+                                   int64_t *lo,
+                                   int64_t *hi)
 {
-    edge_t *tmp = cvm__malloc(n * sizeof *tmp);
-    size_t *cnt = cvm__malloc(65536 * sizeof *cnt);
-    if (!tmp || !cnt) {
-        cvm__free(tmp);
-        cvm__free(cnt);
-        return -1;
+    enum { PROBES = 64 };
+
+    char sql[160];
+    *scan = 0;
+    *lo = 1;
+    *hi = 0;
+    snprintf(sql,
+             sizeof sql,
+             "SELECT (SELECT rowid FROM %s ORDER BY rowid LIMIT 1), (SELECT "
+             "rowid FROM %s ORDER BY rowid DESC LIMIT 1)",
+             table,
+             table);
+    sqlite3_stmt *q = prep(db, sql, B);
+    if (!q) {
+        return CVM_EDB;
     }
-    edge_t *src = e, *dst = tmp;
-    for (int shift = 0; shift < keybits; shift += 16) {
-        memset(cnt, 0, 65536 * sizeof *cnt);
-        for (size_t i = 0; i < n; i++) {
-            cnt[(src[i].key >> shift) & 0xffff]++;
-        }
-        size_t sum = 0;
-        for (size_t b = 0; b < 65536; b++) {
-            size_t c = cnt[b];
-            cnt[b] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) {
-            dst[cnt[(src[i].key >> shift) & 0xffff]++] = src[i];
-        }
-        edge_t *t = src;
-        src = dst;
-        dst = t;
+    if (sqlite3_step(q) == SQLITE_ROW &&
+        sqlite3_column_type(q, 0) != SQLITE_NULL) {
+        *lo = sqlite3_column_int64(q, 0);
+        *hi = sqlite3_column_int64(q, 1);
     }
-    if (src != e) {
-        memcpy(e, src, n * sizeof *e);
+    sqlite3_finalize(q);
+    if (*lo > *hi) {
+        *scan = 1; /* nothing to read either way */
+        return CVM_OK;
     }
-    cvm__free(tmp);
-    cvm__free(cnt);
-    return 0;
+    snprintf(sql,
+             sizeof sql,
+             "SELECT month BETWEEN :m0 AND :m1 FROM %s WHERE rowid >= ?1 "
+             "ORDER BY rowid LIMIT 1",
+             table);
+    if (!(q = prep(db, sql, B))) {
+        return CVM_EDB;
+    }
+    int in = 0;
+    double span = (double)*hi - (double)*lo;
+    for (int k = 0; k < PROBES; k++) {
+        sqlite3_bind_int64(
+            q, 1, *lo + (int64_t)(span * (2.0 * k + 1) / (2.0 * PROBES)));
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            in += sqlite3_column_int(q, 0);
+        }
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    /* A lookup through the index costs about three rows of a scan. */
+    *scan = in * 10 >= PROBES * 3;
+    return CVM_OK;
+}
+
+cvm_status cvm__fb_graph_plan(fb_t *B, sqlite3 *db)
+{
+    fb_graph_t *G = &B->graph;
+    int64_t lo, hi;
+    cvm_status st = scan_beats_index(B, db, "call_graph", &G->scan, &lo, &hi);
+    if (st != CVM_OK) {
+        return st;
+    }
+    for (int p = 0; p < FB_GRAPH_PARTS; p++) {
+        fb_gpart_t *P = &G->part[p];
+        memset(P, 0, sizeof *P);
+        if (G->scan) {
+            /* Rowid halves, the whole window each (unsigned: rowids may
+             * span more than INT64_MAX). */
+            uint64_t span = (uint64_t)hi - (uint64_t)lo + 1;
+            uint64_t a = span / FB_GRAPH_PARTS * (uint64_t)p;
+            uint64_t b = span / FB_GRAPH_PARTS * (uint64_t)(p + 1);
+            P->lo = (int64_t)((uint64_t)lo + a);
+            P->hi =
+                p == FB_GRAPH_PARTS - 1 ? hi : (int64_t)((uint64_t)lo + b - 1);
+            P->m0 = B->m0;
+            P->m1 = B->M;
+        } else {
+            /* Months split between the parts (the last may get none). */
+            int32_t per = (B->W + FB_GRAPH_PARTS - 1) / FB_GRAPH_PARTS;
+            P->m0 = B->m0 + per * p;
+            P->m1 = P->m0 + per - 1 < B->M ? P->m0 + per - 1 : B->M;
+        }
+    }
+    return CVM_OK;
 }
 
 static uint32_t hash_text(const unsigned char *s, int len)
@@ -705,104 +771,295 @@ static uint32_t hash_text(const unsigned char *s, int len)
     return h;
 }
 
-cvm_status cvm__fb_read_graph(fb_t *B, sqlite3 *db)
+/* strtoll(s) if all of s is a number (as the own operator's callees are),
+ * with strtoll's own result otherwise; *whole: nothing follows it. */
+static long long callee_id(const unsigned char *s, int len, int *whole)
 {
-    sqlite3_stmt *q = prep(db,
-                           "SELECT caller_id, callee, callee_operator, "
-                           "minutes FROM call_graph WHERE month BETWEEN :m0 "
-                           "AND :m1",
-                           B);
+    if (len > 0 && len <= 18) {
+        long long v = 0;
+        int k = 0;
+        while (k < len && s[k] >= '0' && s[k] <= '9') {
+            v = v * 10 + (s[k++] - '0');
+        }
+        if (k == len) {
+            *whole = 1;
+            return v;
+        }
+    }
+    char *end;
+    long long v = strtoll((const char *)s, &end, 10);
+    *whole = *end == '\0';
+    return v;
+}
+
+static int gpart_push(fb_gpart_t *P, int32_t row)
+{
+    if (P->nr == P->rcap) {
+        size_t cap = P->rcap ? 2 * P->rcap : 4096;
+        fb_grun_t *nr = cvm__realloc(P->r, cap * sizeof *nr);
+        if (!nr) {
+            return -1;
+        }
+        P->r = nr;
+        P->rcap = cap;
+    }
+    P->r[P->nr].row = row;
+    P->r[P->nr].len = 0;
+    P->r[P->nr].start = P->ne;
+    P->nr++;
+    return 0;
+}
+
+cvm_status cvm__fb_read_graph_part(fb_t *B, sqlite3 *db, int p)
+{
+    fb_graph_t *G = &B->graph;
+    fb_gpart_t *P = &G->part[p];
+    if (P->m0 > P->m1 || (G->scan && P->lo > P->hi)) {
+        return CVM_OK; /* an empty part */
+    }
+    /* The scan filters months here rather than in SQL (which would compare
+     * the text twice a row); a row's month must be one of the window's. */
+    char a[8], b[8];
+    cvm_month_format(P->m0, a);
+    cvm_month_format(P->m1, b);
+    sqlite3_stmt *q =
+        prep(db,
+             G->scan ? "SELECT caller_id, callee, callee_operator, minutes, "
+                       "month FROM call_graph NOT INDEXED WHERE rowid BETWEEN "
+                       ":lo AND :hi"
+                     : "SELECT caller_id, callee, callee_operator, minutes, "
+                       "month FROM call_graph WHERE month BETWEEN :a AND :b",
+             B);
     if (!q) {
         return CVM_EDB;
     }
-    size_t cap = 1 << 16, ne = 0;
-    edge_t *E = cvm__malloc(cap * sizeof *E);
+    if (G->scan) {
+        sqlite3_bind_int64(q, sqlite3_bind_parameter_index(q, ":lo"), P->lo);
+        sqlite3_bind_int64(q, sqlite3_bind_parameter_index(q, ":hi"), P->hi);
+        /* At most one row per rowid: no growing in the loop, mostly. */
+        uint64_t rows = (uint64_t)P->hi - (uint64_t)P->lo + 1;
+        P->ecap = rows < ((uint64_t)1 << 16)   ? (size_t)1 << 16
+                  : rows > ((uint64_t)1 << 26) ? (size_t)1 << 26
+                                               : (size_t)rows;
+    } else {
+        sqlite3_bind_text(
+            q, sqlite3_bind_parameter_index(q, ":a"), a, -1, NULL);
+        sqlite3_bind_text(
+            q, sqlite3_bind_parameter_index(q, ":b"), b, -1, NULL);
+        P->ecap = (size_t)1 << 16;
+    }
+    if (!(P->e = cvm__malloc(P->ecap * sizeof *P->e))) {
+        sqlite3_finalize(q);
+        return CVM_ENOMEM;
+    }
     cvm_status st = CVM_OK;
-    while (E && sqlite3_step(q) == SQLITE_ROW) {
+    int32_t cur = -1;
+    fb_month_t mc;
+    month_cache_init(&mc);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int32_t k = col_month_k(q, 4, P->m0, P->m1, &mc);
+        if (k < 0) {
+            continue;
+        }
+        k += P->m0 - B->m0;
         int32_t i = idmap_get(&B->map, sqlite3_column_int64(q, 0));
         if (i < 0) {
             continue;
         }
-        if (ne == cap) {
-            cap *= 2;
-            edge_t *nE = cvm__realloc(E, cap * sizeof *nE);
-            if (!nE) {
+        if (P->ne == P->ecap) {
+            size_t cap = 2 * P->ecap;
+            fb_gedge_t *ne = cvm__realloc(P->e, cap * sizeof *ne);
+            if (!ne) {
                 st = CVM_ENOMEM;
                 break;
             }
-            E = nE;
+            P->e = ne;
+            P->ecap = cap;
+        }
+        if (i != cur) {
+            if (gpart_push(P, i) != 0) {
+                st = CVM_ENOMEM;
+                break;
+            }
+            cur = i;
         }
         const unsigned char *callee = sqlite3_column_text(q, 1);
         int len = sqlite3_column_bytes(q, 1);
         const char *op = (const char *)sqlite3_column_text(q, 2);
-        edge_t *e = &E[ne++];
-        e->key = ((uint64_t)(uint32_t)i << 32) | hash_text(callee, len);
-        e->minutes = (float)sqlite3_column_double(q, 3);
-        e->op = !op || !strcmp(op, "own")
+        int o = !op || (op[0] == 'o' && !strcmp(op, "own"))
                     ? 0
-                    : (!strncmp(op, "competitor", 10) ? 1 : 2);
-        e->churned = 0;
-        if (e->op == 0 && B->have_churned) {
-            char *end;
-            long long cid = strtoll((const char *)callee, &end, 10);
-            e->churned = *end == '\0' && idmap_get(&B->churned, cid) >= 0;
+                    : (op[0] == 'c' && !strncmp(op, "competitor", 10) ? 1 : 2);
+        int churned = 0;
+        if (o == 0 && B->have_churned && callee) {
+            int whole;
+            long long cid = callee_id(callee, len, &whole);
+            churned = whole && idmap_get(&B->churned, cid) >= 0;
         }
+        fb_gedge_t *e = &P->e[P->ne++];
+        e->hash = callee ? hash_text(callee, len) : hash_text(NULL, 0);
+        e->minutes = (float)sqlite3_column_double(q, 3);
+        e->flags = (uint8_t)(o | churned << 2 | k << 3);
+        P->r[P->nr - 1].len++;
     }
     sqlite3_finalize(q);
-    if (!E) {
-        return CVM_ENOMEM;
+    return st;
+}
+
+/* Contacts of one caller in order of (callee hash, month). */
+static inline uint64_t gkey(const fb_gedge_t *e)
+{
+    return (uint64_t)e->hash << 4 | (uint64_t)(e->flags >> 3);
+}
+
+static int cmp_gedge(const void *a, const void *b)
+{
+    uint64_t x = gkey(a), y = gkey(b);
+    return (x > y) - (x < y);
+}
+
+static void sort_contacts(fb_gedge_t *e, size_t n)
+{
+    if (n > 48) {
+        qsort(e, n, sizeof *e, cmp_gedge);
+        return;
     }
-    if (st != CVM_OK) {
-        cvm__free(E);
-        return st;
-    }
-    int bits = 32;
-    while (bits < 64 && ((uint64_t)B->n >> (bits - 32)) > 0) {
-        bits += 16;
-    }
-    if (sort_edges(E, ne, bits) != 0) {
-        cvm__free(E);
-        return CVM_ENOMEM;
-    }
-    /* One pass over the sorted edges: runs of equal keys are one contact. */
-    size_t a = 0;
-    while (a < ne) {
-        uint32_t i = (uint32_t)(E[a].key >> 32);
-        double total = 0, top = 0;
+    for (size_t a = 1; a < n; a++) {
+        fb_gedge_t x = e[a];
+        uint64_t kx = gkey(&x);
         size_t b = a;
-        while (b < ne && (uint32_t)(E[b].key >> 32) == i) {
-            size_t c = b;
-            double m = 0;
-            int churned = 0;
-            while (c < ne && E[c].key == E[b].key) {
-                m += E[c].minutes;
-                churned |= E[c].churned;
-                c++;
-            }
-            col(B, F_graph_contacts)[i] += 1;
-            col(B, F_graph_onnet_contacts)[i] += E[b].op == 0;
-            col(B, F_graph_competitor_contacts)[i] += E[b].op == 1;
-            col(B, F_contacts_churned)[i] += churned;
-            total += m;
-            top = m > top ? m : top;
-            b = c;
+        while (b > 0 && gkey(&e[b - 1]) > kx) {
+            e[b] = e[b - 1];
+            b--;
         }
-        col(B, F_graph_minutes)[i] = total / B->W;
-        col(B, F_graph_top_share)[i] = total > 0 ? top / total : NaN;
-        a = b;
+        e[b] = x;
     }
-    cvm__free(E);
+}
+
+cvm_status cvm__fb_graph_finish(fb_t *B)
+{
+    fb_graph_t *G = &B->graph;
+    size_t n = B->n, runs = 0, most = 0;
+    for (int p = 0; p < FB_GRAPH_PARTS; p++) {
+        runs += G->part[p].nr;
+    }
+    size_t *head = cvm__malloc(n * sizeof *head);
+    size_t *next = cvm__malloc((runs ? runs : 1) * sizeof *next);
+    size_t *count = cvm__calloc(n, sizeof *count);
+    if (!head || !next || !count) {
+        cvm__free(head);
+        cvm__free(next);
+        cvm__free(count);
+        return CVM_ENOMEM;
+    }
+    const size_t NONE = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        head[i] = NONE;
+    }
+    /* Chain each caller's runs, in scan order (pushed from the back). */
+    size_t g = runs;
+    for (int p = FB_GRAPH_PARTS - 1; p >= 0; p--) {
+        const fb_gpart_t *P = &G->part[p];
+        for (size_t r = P->nr; r-- > 0;) {
+            int32_t i = P->r[r].row;
+            next[--g] = head[i];
+            head[i] = g;
+            count[i] += P->r[r].len;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        most = count[i] > most ? count[i] : most;
+    }
+    cvm__free(count);
+    /* Global run g -> (part, run). */
+    size_t base[FB_GRAPH_PARTS + 1];
+    base[0] = 0;
+    for (int p = 0; p < FB_GRAPH_PARTS; p++) {
+        base[p + 1] = base[p] + G->part[p].nr;
+    }
+    int failed = 0;
+    double W = B->W;
+#pragma omp parallel num_threads(B->threads)
+    {
+        fb_gedge_t *buf = cvm__malloc((most ? most : 1) * sizeof *buf);
+        if (!buf) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 4096)
+        for (size_t i = 0; i < n; i++) {
+            if (!buf || head[i] == NONE) {
+                continue;
+            }
+            size_t ne = 0;
+            for (size_t r = head[i]; r != NONE; r = next[r]) {
+                int p = 0;
+                while (r >= base[p + 1]) {
+                    p++;
+                }
+                const fb_gpart_t *P = &G->part[p];
+                const fb_grun_t *R = &P->r[r - base[p]];
+                memcpy(buf + ne, P->e + R->start, R->len * sizeof *buf);
+                ne += R->len;
+            }
+            sort_contacts(buf, ne);
+            /* Runs of one callee are one contact; its operator is the
+             * earliest month's. */
+            double total = 0, top = 0, contacts = 0, onnet = 0, comp = 0,
+                   churned_n = 0;
+            size_t b = 0;
+            while (b < ne) {
+                size_t c = b;
+                double m = 0;
+                int churned = 0;
+                while (c < ne && buf[c].hash == buf[b].hash) {
+                    m += buf[c].minutes;
+                    churned |= (buf[c].flags >> 2) & 1;
+                    c++;
+                }
+                int op = buf[b].flags & 3;
+                contacts += 1;
+                onnet += op == 0;
+                comp += op == 1;
+                churned_n += churned;
+                total += m;
+                top = m > top ? m : top;
+                b = c;
+            }
+            col(B, F_graph_contacts)[i] = contacts;
+            col(B, F_graph_onnet_contacts)[i] = onnet;
+            col(B, F_graph_competitor_contacts)[i] = comp;
+            col(B, F_contacts_churned)[i] = churned_n;
+            col(B, F_graph_minutes)[i] = total / W;
+            col(B, F_graph_top_share)[i] = total > 0 ? top / total : NaN;
+        }
+        cvm__free(buf);
+    }
+    cvm__free(head);
+    cvm__free(next);
+    if (failed) {
+        return CVM_ENOMEM;
+    }
     for (size_t i = 0; i < B->n; i++) {
-        double g = col(B, F_graph_contacts)[i];
+        double gc = col(B, F_graph_contacts)[i];
         double on = col(B, F_graph_onnet_contacts)[i];
-        col(B, F_graph_onnet_share)[i] = g > 0 ? on / g : NaN;
+        col(B, F_graph_onnet_share)[i] = gc > 0 ? on / gc : NaN;
         col(B, F_contacts_churned_share)[i] =
             on > 0 ? col(B, F_contacts_churned)[i] / on : NaN;
-        if (g == 0) {
+        if (gc == 0) {
             col(B, F_graph_top_share)[i] = NaN;
         }
     }
     return CVM_OK;
+}
+
+void cvm__fb_graph_free(fb_t *B)
+{
+    for (int p = 0; p < FB_GRAPH_PARTS; p++) {
+        cvm__free(B->graph.part[p].e);
+        cvm__free(B->graph.part[p].r);
+        B->graph.part[p].e = NULL;
+        B->graph.part[p].r = NULL;
+    }
 }
 
 /* ==== Network quality of the region ==== */

@@ -81,14 +81,21 @@ cvm_status cvm_features_save(cvm_store_t *store,
         st = cvm__store_error(store, "features: insert");
         goto rollback;
     }
+
     /* Raw arrays once per column: this loop binds rows x columns values
      * (200 million at a million subscribers).  The wide table marks
-     * undefined values as NaN, which is stored as NULL. */
+     * undefined values as NaN, which is stored as NULL.  Values are read a
+     * block of rows at a time into a row-major buffer: read row by row, the
+     * columns (8 MB apart) cost a cache and TLB miss per value. */
+    enum { BLOCK = 64 };
+
     const int64_t **iv = cvm__calloc(nc, sizeof *iv);
     const double **dv = cvm__calloc(nc, sizeof *dv);
-    if (!iv || !dv) {
+    double *blk = cvm__malloc(BLOCK * nc * sizeof *blk);
+    if (!iv || !dv || !blk) {
         cvm__free(iv);
         cvm__free(dv);
+        cvm__free(blk);
         st = CVM_ENOMEM;
         goto rollback;
     }
@@ -97,25 +104,39 @@ cvm_status cvm_features_save(cvm_store_t *store,
         iv[j] = cvm_column_i64(c);
         dv[j] = cvm_column_f64(c);
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
+        size_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
         for (size_t j = 0; j < nc; j++) {
-            int k = (int)j + 1;
-            if (iv[j]) {
-                sqlite3_bind_int64(q, k, iv[j][i]);
-            } else if (dv[j] && !isnan(dv[j][i])) {
-                sqlite3_bind_double(q, k, dv[j][i]);
-            } else {
-                sqlite3_bind_null(q, k);
+            if (dv[j]) {
+                const double *src = dv[j] + i0;
+                for (size_t r = 0; r < m; r++) {
+                    blk[r * nc + j] = src[r];
+                }
             }
         }
-        if (sqlite3_step(q) != SQLITE_DONE) {
-            cvm__free(iv);
-            cvm__free(dv);
-            st = cvm__store_error(store, "features: insert");
-            goto rollback;
+        for (size_t r = 0; r < m; r++) {
+            const double *row = blk + r * nc;
+            for (size_t j = 0; j < nc; j++) {
+                int k = (int)j + 1;
+                if (iv[j]) {
+                    sqlite3_bind_int64(q, k, iv[j][i0 + r]);
+                } else if (dv[j] && !isnan(row[j])) {
+                    sqlite3_bind_double(q, k, row[j]);
+                } else {
+                    sqlite3_bind_null(q, k);
+                }
+            }
+            if (sqlite3_step(q) != SQLITE_DONE) {
+                cvm__free(iv);
+                cvm__free(dv);
+                cvm__free(blk);
+                st = cvm__store_error(store, "features: insert");
+                goto rollback;
+            }
+            sqlite3_reset(q);
         }
-        sqlite3_reset(q);
     }
+    cvm__free(blk);
     cvm__free(iv);
     cvm__free(dv);
     sqlite3_finalize(q);
