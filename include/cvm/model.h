@@ -168,7 +168,7 @@ cvm_status cvm_model_kind_parse(const char *s, cvm_model_kind *out);
 typedef struct {
     cvm_model_kind kind;
     uint64_t seed;     /**< XGBoost's seed (default 20240601) */
-    int nthread;       /**< XGBoost threads; 0 = half of OpenMP's maximum
+    int nthread;       /**< XGBoost threads; 0 = OpenMP's maximum
                             (at least 1).  Results are reproducible for a
                             given thread count. */
     double pos_weight; /**< class weight of churners (1 = none): XGBoost's

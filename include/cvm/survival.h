@@ -224,6 +224,81 @@ cvm_status cvm_km_rmean(cvm_ctx_t *ctx,
 cvm_status
 cvm_km_at(cvm_ctx_t *ctx, const cvm_km_t *km, int horizon, double *out);
 
+/* ==== Kaplan-Meier from the store ==== */
+
+struct cvm_store;
+
+/** How cvm_km_store() splits the cohort. */
+typedef enum {
+    CVM_KM_BY_TENURE_BAND = 0, /* tenure at the end of the start month:
+                                  < 6, 6-12, >= 12 months */
+    CVM_KM_BY_VALUE_TIER,      /* value_tier of table value_YYYY_MM (M) */
+    CVM_KM_BY_LIFECYCLE,       /* lifecycle_stage of segments_rules_YYYY_MM */
+    CVM_KM_BY_KMEANS,          /* cluster of segments_kmeans_YYYY_MM */
+    CVM_KM_BY_PLAN,            /* plan_id billed in the start month (bills) */
+    CVM_KM_BY_NONE             /* one curve */
+} cvm_km_group;
+
+/** @brief "tenure_band", "value_tier", "lifecycle_stage", "kmeans", "plan",
+ * "none" ("unknown" otherwise). */
+const char *cvm_km_group_name(cvm_km_group g);
+/** @brief Parses the names above ("cluster" = "kmeans", "plan_id" =
+ * "plan"). Errors: CVM_EINVAL. */
+cvm_status cvm_km_group_parse(const char *s, cvm_km_group *out);
+
+typedef struct {
+    int32_t month;      /* M, the last month followed (datetime.h month) */
+    int32_t start;      /* the cohort's start month S; INT32_MIN (the
+                           default): the first month with usage rows, or
+                           M-12 when the store holds more than a year */
+    cvm_km_group group; /* default CVM_KM_BY_TENURE_BAND */
+    double conf_level;  /* 0.95 */
+    /* NULL, or 3 labels of the tenure bands (borrowed; default "<6",
+     * "6-12", ">=12"). */
+    const char *const *band_labels;
+} cvm_km_store_options_t;
+
+/** @brief Fills *o with the defaults above (month must still be set). */
+void cvm_km_store_options_init(cvm_km_store_options_t *o);
+
+/** The result of cvm_km_store() (caller-allocated; cvm_km_store_clear). */
+typedef struct {
+    cvm_km_t *km;     /* one curve per group with cohort members */
+    int32_t start;    /* S */
+    int32_t month;    /* M */
+    double horizon;   /* months from the end of S to the end of M */
+    char table[48];   /* the table the groups came from ("" for the tenure
+                         band and none) */
+    size_t cohort;    /* subscribers in the cohort */
+    size_t ungrouped; /* of them, without a group (absent from the table;
+                         left out of km) */
+    size_t used;      /* cohort - ungrouped */
+    size_t events;    /* closures among the used */
+} cvm_km_store_t;
+
+/**
+ * @brief Kaplan-Meier curves of a cohort from the store.  Cohort: the
+ * subscribers who joined by the end of S and were not closed by then.
+ * Time: months (days / 30.4375) from the end of S to the account's closure
+ * (the event: its first closure in status_events, else a closed status
+ * with its date) or to the end of M (censored).  Nothing dated after the
+ * end of M is read.  Groups are numbered in SQLite's order of their values.
+ * Ownership: caller owns out->km (cvm_km_store_clear); s and opt borrowed.
+ * Errors (message on the store's context): CVM_EINVAL (NULL arguments, S
+ * not before M, e.g. M before the data or its first month; bad options),
+ * CVM_ENOTFOUND (no usage rows when S is defaulted; an empty cohort; the
+ * group's table missing, with the command that makes it; no cohort member
+ * with a group), CVM_EDB, CVM_ENOMEM.
+ * Complexity: one pass over subscribers (and the group table) plus
+ * cvm_km_fit().
+ */
+cvm_status cvm_km_store(struct cvm_store *s,
+                        const cvm_km_store_options_t *opt,
+                        cvm_km_store_t *out);
+
+/** @brief Frees out->km and zeroes *r; NULL is a no-op. */
+void cvm_km_store_clear(cvm_km_store_t *r);
+
 /* ==== Cox proportional hazards ==== */
 
 typedef enum {

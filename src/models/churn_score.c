@@ -211,6 +211,11 @@ cvm_status cvm_churn_score(cvm_store_t *s,
             break;
         }
         if (!explain) {
+            if (o.progress) {
+                char msg[64];
+                snprintf(msg, sizeof msg, "scored %zu of %zu", b, n);
+                o.progress(o.progress_ud, msg);
+            }
             continue;
         }
         if ((st = cvm_model_contributions_ex(ctx, m, &ds, !o.exact, contrib)) !=

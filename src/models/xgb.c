@@ -37,7 +37,9 @@
 
 int cvm__xgb_default_threads(void)
 {
-    int t = omp_get_max_threads() / 2;
+    /* Every core: training and scoring are the long steps of a run, and
+     * the run does nothing else meanwhile. */
+    int t = omp_get_max_threads();
     return t < 1 ? 1 : t;
 }
 
@@ -229,7 +231,7 @@ cvm_status cvm__xgb_predict(cvm_ctx_t *ctx,
     if (X->nrows == 0) {
         return CVM_OK;
     }
-    st = make_dmatrix(ctx, &x, 1, &dm);
+    st = make_dmatrix(ctx, &x, threads_of(0), &dm);
     if (st != CVM_OK) {
         return st;
     }

@@ -1,11 +1,11 @@
 /* sec_survival.c - report section "survival": Kaplan-Meier curves by
- * tenure band, with 95% confidence bands (survival.h's cvm_km_fit()).
+ * tenure band, with 95% confidence bands (survival.h's cvm_km_store()).
  *
  * No stage stores survival curves yet, so the section computes them from
- * the canonical tables.  Cohort: the subscribers who joined by the end of
- * the start month S and were not closed by then; S is the first month with
- * usage rows, or M-12 when the store holds more than a year.  Each is
- * grouped by its tenure at the end of S (under 6, 6-12, 12 or more months:
+ * the canonical tables with cvm_km_store().  Cohort: the subscribers who joined
+ * by the end of the start month S and were not closed by then; S is the first
+ * month with usage rows, or M-12 when the store holds more than a year.  Each
+ * is grouped by its tenure at the end of S (under 6, 6-12, 12 or more months:
  * Guangdong's tenure clusters) and followed to the end of M; the event is
  * account closure (the first closure in status_events, else a closed
  * status with its date), the time is in months (days / 30.4375).
@@ -20,60 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DAYS_PER_MONTH 30.4375
 #define NBANDS 3
-
-typedef struct {
-    double *time;
-    uint8_t *event;
-    int32_t *band;
-    size_t n, cap;
-} surv_rows_t;
-
-static void rows_free(surv_rows_t *v)
-{
-    cvm__free(v->time);
-    cvm__free(v->event);
-    cvm__free(v->band);
-}
-
-static int rows_push(surv_rows_t *v, double t, int e, int b)
-{
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? 2 * v->cap : 4096;
-        double *a = cvm__realloc(v->time, cap * sizeof *a);
-        if (a) {
-            v->time = a;
-        }
-        uint8_t *c = cvm__realloc(v->event, cap * sizeof *c);
-        if (c) {
-            v->event = c;
-        }
-        int32_t *d = cvm__realloc(v->band, cap * sizeof *d);
-        if (d) {
-            v->band = d;
-        }
-        if (!a || !c || !d) {
-            return -1;
-        }
-        v->cap = cap;
-    }
-    v->time[v->n] = t;
-    v->event[v->n] = (uint8_t)e;
-    v->band[v->n] = b;
-    v->n++;
-    return 0;
-}
-
-static int32_t parse_date(sqlite3_stmt *q, int i)
-{
-    const char *s = (const char *)sqlite3_column_text(q, i);
-    int32_t d;
-    if (!s || strlen(s) < 10 || cvm_date_parse(s, 10, &d) != 0) {
-        return INT32_MIN;
-    }
-    return d;
-}
 
 /* The first month with usage rows, into first; 0 or -1. */
 static int first_month(rep_t *r, int32_t *first)
@@ -85,54 +32,6 @@ static int first_month(rep_t *r, int32_t *first)
         if (m && cvm_month_parse(m, strlen(m), first) == 0) {
             rc = 0;
         }
-    }
-    sqlite3_finalize(q);
-    return rc;
-}
-
-/* Reads the cohort.  0, or -1 on a query failure, -2 out of memory. */
-static int
-read_cohort(rep_t *r, int32_t end_s, int32_t end_m, surv_rows_t *v, size_t *nb)
-{
-    char es[11];
-    cvm_date_format(end_s, es);
-    sqlite3_stmt *q = rq_prepare(
-        r,
-        "SELECT s.join_date, c.closed, s.status, s.status_date FROM "
-        "subscribers s LEFT JOIN (SELECT subscriber_id, min(start_date) AS "
-        "closed FROM status_events WHERE event = 'closure' GROUP BY "
-        "subscriber_id) c ON c.subscriber_id = s.subscriber_id WHERE "
-        "s.join_date <= ?1");
-    if (!q) {
-        return -1;
-    }
-    sqlite3_bind_text(q, 1, es, -1, SQLITE_TRANSIENT);
-    double horizon = (end_m - end_s) / DAYS_PER_MONTH;
-    int rc = 0;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        int32_t join = parse_date(q, 0);
-        if (join == INT32_MIN) {
-            continue;
-        }
-        int32_t closed = parse_date(q, 1);
-        if (closed == INT32_MIN) {
-            const char *stt = (const char *)sqlite3_column_text(q, 2);
-            if (stt && !strcmp(stt, "closed")) {
-                closed = parse_date(q, 3);
-            }
-        }
-        if (closed != INT32_MIN && closed <= end_s) {
-            continue; /* gone before the cohort starts */
-        }
-        double tenure = (end_s - join) / DAYS_PER_MONTH;
-        int b = tenure < 6 ? 0 : tenure < 12 ? 1 : 2;
-        int ev = closed != INT32_MIN && closed <= end_m;
-        double t = ev ? (closed - end_s) / DAYS_PER_MONTH : horizon;
-        if (rows_push(v, t, ev, b) != 0) {
-            rc = -2;
-            break;
-        }
-        nb[b]++;
     }
     sqlite3_finalize(q);
     return rc;
@@ -214,47 +113,33 @@ cvm_status cvm__sec_survival(rep_t *r, cvm_report_section_t *s)
     if (start >= r->m) {
         return rh_notrun(r, s, cvm__rs(r->lang, RS_K_NEED_MONTHS), NULL);
     }
-    int32_t end_s = cvm_month_first_day(start + 1) - 1;
-    int32_t end_m = cvm_month_first_day(r->m + 1) - 1;
-    double horizon = (end_m - end_s) / DAYS_PER_MONTH;
-    surv_rows_t v;
-    memset(&v, 0, sizeof v);
-    size_t nb[NBANDS] = {0, 0, 0};
-    int rc = read_cohort(r, end_s, end_m, &v, nb);
-    if (rc == -2) {
-        rows_free(&v);
-        return CVM_ENOMEM;
-    }
-    if (rc != 0 || v.n == 0) {
-        rows_free(&v);
-        return rc ? rh_unreadable(r, s, sqlite3_errmsg(r->db))
-                  : rh_notrun(r, s, "subscribers", NULL);
-    }
-    /* Codes of the bands that have rows (cvm_km_fit refuses empty
-     * groups). */
     static const rs_id band_label[NBANDS] = {
         RS_K_BAND_LT6, RS_K_BAND_6_12, RS_K_BAND_GT12};
-    int32_t code[NBANDS];
-    const char *labels[NBANDS];
-    size_t ng = 0;
+    const char *bands[NBANDS];
     for (int b = 0; b < NBANDS; b++) {
-        code[b] = nb[b] ? (int32_t)ng : -1;
-        if (nb[b]) {
-            labels[ng++] = cvm__rs(r->lang, band_label[b]);
-        }
+        bands[b] = cvm__rs(r->lang, band_label[b]);
     }
-    for (size_t i = 0; i < v.n; i++) {
-        v.band[i] = code[v.band[i]];
-    }
-    cvm_km_t *km = NULL;
-    cvm_status st =
-        cvm_km_fit(r->ctx, v.time, v.event, v.n, v.band, ng, labels, 0.95, &km);
-    rows_free(&v);
+    cvm_km_store_options_t ko;
+    cvm_km_store_options_init(&ko);
+    ko.month = r->m;
+    ko.start = start;
+    ko.band_labels = bands;
+    cvm_km_store_t res;
+    cvm_status st = cvm_km_store(r->store, &ko, &res);
     if (st == CVM_ENOMEM) {
         return st;
     }
+    if (st == CVM_ENOTFOUND) {
+        return rh_notrun(r, s, "subscribers", NULL);
+    }
     if (st != CVM_OK) {
         return rh_unreadable(r, s, cvm_ctx_errmsg(r->ctx));
+    }
+    cvm_km_t *km = res.km;
+    double horizon = res.horizon;
+    const char *labels[NBANDS];
+    for (size_t g = 0; g < km->ncurves && g < NBANDS; g++) {
+        labels[g] = km->curves[g].label;
     }
     char sm[8];
     cvm_month_format(start, sm);
@@ -295,7 +180,7 @@ cvm_status cvm__sec_survival(rep_t *r, cvm_report_section_t *s)
         size_t np;
         if (curve_points(&km->curves[g], horizon, &x, &sv, &lo, &hi, &np) != 0)
         {
-            cvm_km_free(km);
+            cvm_km_store_clear(&res);
             return CVM_ENOMEM;
         }
         colors[g] = cvm__palette[g];
@@ -367,6 +252,6 @@ cvm_status cvm__sec_survival(rep_t *r, cvm_report_section_t *s)
         }
         cvm__buf_puts(r->b, "</p>\n");
     }
-    cvm_km_free(km);
+    cvm_km_store_clear(&res);
     return CVM_OK;
 }

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1168,7 +1169,11 @@ static void test_cli(void **state)
         {"survival km --data /nonexistent.csv --time a --event b", 1},
         {"survival km --data " MLC " --time nope --event churn", 1},
         {"survival km --data " MLC " --time account_length --event churn", 1},
-        {"survival km --db x.db --month 2025-03 --group plan", 1},
+        {"survival km --db /nonexistent.db --month 2025-03 --group plan", 1},
+        {"survival km --db x.db", 2},
+        {"survival km --db x.db --month 2025-03 --group tier", 2},
+        {"survival km --db x.db --month 2025-3x", 2},
+        {"survival km --db x.db --month 2025-03 --time a", 2},
         /* 51 states: 50 dummy terms against AK */
         {"survival cox --data " MLC " --time account_length --event churn "
          "--event-value yes --covariates state,total_day_minutes",
@@ -1204,13 +1209,248 @@ static void test_cli(void **state)
              sizeof cmd,
              "%s survival --help | grep -q 'usage: cvm survival' && %s "
              "survival km --help | grep -q 'usage: cvm survival km' && %s "
-             "survival cox --help | grep -q 'usage: cvm survival cox' && %s "
-             "survival km --db x --month 2025-01 2>&1 | grep -q 'not "
-             "available yet'",
-             CVM_CLI,
+             "survival cox --help | grep -q 'usage: cvm survival cox'",
              CVM_CLI,
              CVM_CLI,
              CVM_CLI);
+    assert_int_equal(run(cmd), 0);
+}
+
+/* ==== Kaplan-Meier from the store ==== */
+
+/* Runs one SQL statement on the store file; for a count, the first column
+ * of the first row (else 0). */
+static long long sql_run(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(h, sql, -1, &q, NULL) != SQLITE_OK) {
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    }
+    long long v = 0;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        v = sqlite3_column_int64(q, 0);
+    } else if (rc != SQLITE_DONE) {
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    return v;
+}
+
+static cvm_status
+km_store(const char *db, const char *month, cvm_km_group g, cvm_km_store_t *r)
+{
+    cvm_ctx_t *ctx = NULL;
+    cvm_store_t *s = NULL;
+    assert_int_equal(cvm_ctx_new(&ctx), CVM_OK);
+    assert_int_equal(cvm_store_open(ctx, db, CVM_STORE_READONLY, &s), CVM_OK);
+    cvm_km_store_options_t o;
+    cvm_km_store_options_init(&o);
+    assert_int_equal(cvm_month_parse(month, 7, &o.month), 0);
+    o.group = g;
+    cvm_status st = cvm_km_store(s, &o, r);
+    if (st != CVM_OK) {
+        /* keep the message for the caller's checks */
+        snprintf(tmp_path, sizeof tmp_path, "%s", cvm_ctx_errmsg(ctx));
+    }
+    cvm_store_close(s);
+    cvm_ctx_free(ctx);
+    return st;
+}
+
+static void assert_same_km(const cvm_km_t *a, const cvm_km_t *b)
+{
+    assert_int_equal(a->ncurves, b->ncurves);
+    for (size_t g = 0; g < a->ncurves; g++) {
+        const cvm_km_curve_t *x = &a->curves[g], *y = &b->curves[g];
+        assert_string_equal(x->label, y->label);
+        assert_int_equal(x->n, y->n);
+        assert_int_equal(x->events, y->events);
+        assert_int_equal(x->nt, y->nt);
+        for (size_t i = 0; i < x->nt; i++) {
+            assert_true(x->time[i] == y->time[i]);
+            assert_true(x->surv[i] == y->surv[i]);
+        }
+    }
+}
+
+static void test_km_store(void **state)
+{
+    (void)state;
+    char db[256], cmd[1024];
+    snprintf(db, sizeof db, "/tmp/cvm_test_survival_%ld.db", (long)getpid());
+    remove(db);
+    snprintf(cmd,
+             sizeof cmd,
+             "%s synth --subscribers 2000 --months 8 --start 2024-01 --seed 3 "
+             "--db %s --no-truth >/dev/null",
+             CVM_CLI,
+             db);
+    assert_int_equal(run(cmd), 0);
+
+    /* By tenure band, M = 2024-06: the cohort starts at the end of 2024-01
+     * (the first month with usage). */
+    cvm_km_store_t r;
+    assert_int_equal(km_store(db, "2024-06", CVM_KM_BY_TENURE_BAND, &r),
+                     CVM_OK);
+    char sm[8];
+    cvm_month_format(r.start, sm);
+    assert_string_equal(sm, "2024-01");
+    assert_string_equal(r.table, "");
+    assert_true(r.cohort > 1000);
+    assert_int_equal(r.ungrouped, 0);
+    assert_int_equal(r.used, r.cohort);
+    assert_true(r.km->ncurves >= 2 && r.km->ncurves <= 3);
+    assert_string_equal(r.km->curves[0].label, "<6");
+    size_t n = 0, ev = 0;
+    for (size_t g = 0; g < r.km->ncurves; g++) {
+        const cvm_km_curve_t *c = &r.km->curves[g];
+        n += c->n;
+        ev += c->events;
+        for (size_t i = 0; i < c->nt; i++) {
+            assert_true(c->time[i] >= 0 && c->time[i] <= r.horizon + 1e-9);
+            assert_true(c->surv[i] <= 1);
+            if (i > 0) {
+                assert_true(c->surv[i] <= c->surv[i - 1]);
+            }
+        }
+    }
+    assert_int_equal(n, r.cohort);
+    assert_int_equal(ev, r.events);
+    long long closures = sql_run(
+        db,
+        "SELECT count(*) FROM (SELECT subscriber_id, min(start_date) AS d "
+        "FROM status_events WHERE event = 'closure' GROUP BY subscriber_id) "
+        "c JOIN subscribers s ON s.subscriber_id = c.subscriber_id WHERE "
+        "s.join_date <= '2024-01-31' AND c.d > '2024-01-31' AND c.d <= "
+        "'2024-06-30'");
+    assert_true(closures > 0);
+    assert_int_equal((long long)r.events, closures);
+    long long cohort = sql_run(
+        db,
+        "SELECT count(*) FROM subscribers s LEFT JOIN (SELECT subscriber_id, "
+        "min(start_date) AS d FROM status_events WHERE event = 'closure' "
+        "GROUP BY subscriber_id) c ON c.subscriber_id = s.subscriber_id "
+        "WHERE s.join_date <= '2024-01-31' AND (c.d IS NULL OR c.d > "
+        "'2024-01-31') AND NOT (c.d IS NULL AND s.status = 'closed' AND "
+        "s.status_date <= '2024-01-31')");
+    assert_int_equal((long long)r.cohort, cohort);
+
+    /* A month before the data, or its first month: no cohort. */
+    cvm_km_store_t e;
+    assert_int_equal(km_store(db, "2023-06", CVM_KM_BY_TENURE_BAND, &e),
+                     CVM_EINVAL);
+    assert_non_null(strstr(tmp_path, "before the data"));
+    assert_null(e.km);
+    assert_int_equal(km_store(db, "2024-01", CVM_KM_BY_TENURE_BAND, &e),
+                     CVM_EINVAL);
+
+    /* Group tables missing: the command to run. */
+    assert_int_equal(km_store(db, "2024-06", CVM_KM_BY_VALUE_TIER, &e),
+                     CVM_ENOTFOUND);
+    assert_non_null(strstr(tmp_path, "value_2024_06"));
+    assert_non_null(strstr(tmp_path, "cvm value --db"));
+    assert_int_equal(km_store(db, "2024-06", CVM_KM_BY_KMEANS, &e),
+                     CVM_ENOTFOUND);
+    assert_non_null(strstr(tmp_path, "cvm segment kmeans --db"));
+    assert_int_equal(km_store(db, "2024-06", CVM_KM_BY_LIFECYCLE, &e),
+                     CVM_ENOTFOUND);
+    assert_non_null(strstr(tmp_path, "cvm segment rules --db"));
+
+    /* A value table made by hand: 3 tiers, every tenth subscriber left
+     * out; and a k-means table with integer clusters 0..11 (numeric
+     * order). */
+    sql_run(db,
+            "CREATE TABLE value_2024_06 AS SELECT subscriber_id, CASE "
+            "subscriber_id % 3 WHEN 0 THEN 'high' WHEN 1 THEN 'mid' ELSE "
+            "'low' END AS value_tier FROM subscribers WHERE subscriber_id % "
+            "10 <> 0");
+    sql_run(db,
+            "CREATE TABLE segments_kmeans_2024_06 AS SELECT subscriber_id, "
+            "subscriber_id % 12 AS cluster FROM subscribers");
+    cvm_km_store_t v;
+    assert_int_equal(km_store(db, "2024-06", CVM_KM_BY_VALUE_TIER, &v), CVM_OK);
+    assert_string_equal(v.table, "value_2024_06");
+    assert_int_equal(v.cohort, r.cohort);
+    assert_true(v.ungrouped > 0);
+    assert_int_equal(v.ungrouped + v.used, v.cohort);
+    assert_int_equal(v.km->ncurves, 3);
+    assert_string_equal(v.km->curves[0].label, "high");
+    assert_string_equal(v.km->curves[1].label, "low");
+    assert_string_equal(v.km->curves[2].label, "mid");
+    n = 0;
+    for (size_t g = 0; g < 3; g++) {
+        n += v.km->curves[g].n;
+    }
+    assert_int_equal(n, v.used);
+    assert_true(v.km->logrank_df == 2);
+    cvm_km_store_clear(&v);
+    assert_int_equal(km_store(db, "2024-06", CVM_KM_BY_KMEANS, &v), CVM_OK);
+    assert_int_equal(v.km->ncurves, 12);
+    assert_string_equal(v.km->curves[2].label, "2");
+    assert_string_equal(v.km->curves[11].label, "11");
+    assert_int_equal(v.used, v.cohort);
+    cvm_km_store_clear(&v);
+    assert_int_equal(km_store(db, "2024-06", CVM_KM_BY_NONE, &v), CVM_OK);
+    assert_int_equal(v.km->ncurves, 1);
+    assert_int_equal(v.km->curves[0].events, r.events);
+    cvm_km_store_clear(&v);
+
+    /* The CLI, --db with --json. */
+    snprintf(cmd, sizeof cmd, "survival km --db %s --month 2024-06 --json", db);
+    json_t *j = run_json(cmd);
+    assert_close(jget(j, "cohort"), (double)r.cohort, 0);
+    assert_close(jget(j, "events"), (double)r.events, 0);
+    assert_close(jget(j, "curves.0.n"), (double)r.km->curves[0].n, 0);
+    assert_close(jget(j, "logrank.chisq"), r.km->logrank_chisq, 1e-9);
+    assert_string_equal(json_string_value(json_object_get(j, "start")),
+                        "2024-01");
+    assert_string_equal(json_string_value(json_object_get(j, "group")),
+                        "tenure_band");
+    json_decref(j);
+    snprintf(cmd,
+             sizeof cmd,
+             "survival km --db %s --month 2024-06 --group value_tier --rmean "
+             "4 --json",
+             db);
+    j = run_json(cmd);
+    assert_close(jget(j, "used"), (double)(r.cohort - jget(j, "ungrouped")), 0);
+    assert_true(jget(j, "curves.0.rmean.rmean") > 0);
+    json_decref(j);
+    snprintf(cmd,
+             sizeof cmd,
+             "%s survival km --db %s --month 2024-06 --group lifecycle_stage "
+             "2>&1 >/dev/null | grep -q 'cvm segment rules --db'",
+             CVM_CLI,
+             db);
+    assert_int_equal(run(cmd), 0);
+    snprintf(cmd,
+             sizeof cmd,
+             "%s survival km --db %s --month 2024-06 --at 1,3 | grep -q "
+             "'log-rank test: chi-square'",
+             CVM_CLI,
+             db);
+    assert_int_equal(run(cmd), 0);
+
+    /* Nothing after M is read: erase it, and the curves are the same. */
+    sql_run(db, "DELETE FROM status_events WHERE start_date > '2024-06-30'");
+    sql_run(db, "DELETE FROM usage WHERE month > '2024-06'");
+    sql_run(db, "DELETE FROM bills WHERE month > '2024-06'");
+    sql_run(db,
+            "UPDATE subscribers SET status = 'active', status_date = NULL "
+            "WHERE status_date > '2024-06-30'");
+    assert_int_equal(km_store(db, "2024-06", CVM_KM_BY_TENURE_BAND, &v),
+                     CVM_OK);
+    assert_int_equal(v.cohort, r.cohort);
+    assert_int_equal(v.events, r.events);
+    assert_same_km(v.km, r.km);
+    cvm_km_store_clear(&v);
+    cvm_km_store_clear(&r);
+    remove(db);
+    snprintf(cmd, sizeof cmd, "rm -f %s-wal %s-shm", db, db);
     assert_int_equal(run(cmd), 0);
 }
 
@@ -1230,6 +1470,7 @@ int main(void)
         cmocka_unit_test(test_data),
         cmocka_unit_test(test_oom),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_km_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

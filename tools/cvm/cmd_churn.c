@@ -129,7 +129,7 @@ static const char cv_help[] =
     "  --depth D         gbdt tree depth (6)\n"
     "  --eta X           gbdt learning rate (0.1)\n"
     "  --C X             logit inverse regularization strength (1)\n"
-    "  --threads N       XGBoost threads (default: half of the cores)\n"
+    "  --threads N       XGBoost threads (default: all cores)\n"
     "  --json            everything as JSON\n"
     "  -h, --help        this help\n";
 

@@ -43,7 +43,7 @@ typedef struct {
     "  --depth D         gbdt depth (6)\n"                                    \
     "  --eta X           gbdt learning rate (0.1)\n"                          \
     "  --C X             logit inverse regularization (1)\n"                  \
-    "  --threads N       XGBoost threads (default: half of the cores)\n"      \
+    "  --threads N       XGBoost threads (default: all cores)\n"      \
     "  --seed S          seed (1)\n"
 
 static const char train_help[] =

@@ -5,8 +5,8 @@
  * inferred as `cvm churn cv` does), turn the named columns into survival
  * data (rows with a missing value dropped and counted), fit, and print a
  * table or, with --json, everything as one JSON object.  The store mode of
- * km (--db, --month: curves by tenure band or plan from the monthly
- * tables) is not written yet and says so.
+ * km (--db, --month) takes a cohort from the store (cvm_km_store()) and
+ * prints the same table / JSON.
  */
 #include "cli.h"
 
@@ -215,9 +215,10 @@ static const char km_help[] =
     "                       [--event-value V] [--group COL] [--at "
     "t1,t2,...]\n"
     "                       [--rmean H] [--conf LEVEL] [--full] [--json]\n"
-    "       cvm survival km --db FILE --month YYYY-MM --group tenure_band|"
-    "plan\n"
-    "                       (store mode: not available yet)\n"
+    "       cvm survival km --db FILE --month YYYY-MM [--group G] [--start "
+    "YYYY-MM]\n"
+    "                       [--at t1,t2,...] [--rmean H] [--conf LEVEL] "
+    "[--full] [--json]\n"
     "\n"
     "Kaplan-Meier survival curves of the rows of a CSV file, one per group"
     "\nwith --group: number at risk, events, censored, S(t), Greenwood "
@@ -246,7 +247,22 @@ static const char km_help[] =
     "  --conf LEVEL       confidence level of the limits (default 0.95)\n"
     "  --full             also the whole curve, one row per distinct time\n"
     "  --json             everything as JSON (the whole curve with --full)\n"
-    "  -h, --help         this help\n";
+    "  -h, --help         this help\n"
+    "\n"
+    "store mode (--db): the cohort is the subscribers active at the end of "
+    "the\nstart month (default: the first month with usage, or M-12), "
+    "followed to\nthe end of M; time = months to account closure (event) "
+    "or to the end\nof M (censored). Nothing after M is read.\n"
+    "  --db FILE          the store\n"
+    "  --month YYYY-MM    M, the last month followed\n"
+    "  --start YYYY-MM    the cohort's start month (before M)\n"
+    "  --group G          tenure_band (default: tenure at the start: <6, "
+    "6-12,\n"
+    "                     >=12 months), value_tier (cvm value), "
+    "lifecycle_stage\n"
+    "                     (cvm segment rules), kmeans (cvm segment kmeans), "
+    "plan\n"
+    "                     (billed in the start month), none\n";
 
 /* About ten round times (steps of 1, 2, 2.5 or 5 x 10^k) up to tmax. */
 static double *default_times(double tmax, size_t *n)
@@ -368,6 +384,178 @@ static void print_points_header(int lw, double conf)
            hi);
 }
 
+typedef struct {
+    const char *db, *month, *start, *group, *at;
+    double rmean;
+    double conf;
+    int json, full;
+} km_store_args_t;
+
+/* Prints the curves summary, log-rank test and S(t) at times (text). */
+static void print_km_text(const cvm_km_t *km,
+                          cvm_ctx_t *ctx,
+                          const cvm_km_point_t *pt,
+                          size_t nat,
+                          int asked,
+                          double rmean_h,
+                          double conf,
+                          int full);
+
+/* `cvm survival km --db`: a cohort from the store; 0 or the exit code. */
+static int survival_km_store(const char *cmd, const km_store_args_t *a)
+{
+    if (!a->db || !a->month) {
+        return cli_usage_error(cmd,
+                               "--db FILE and --month YYYY-MM go together");
+    }
+    cvm_km_store_options_t ko;
+    cvm_km_store_options_init(&ko);
+    ko.conf_level = a->conf;
+    if (cvm_month_parse(a->month, strlen(a->month), &ko.month) != 0) {
+        return cli_usage_error(
+            cmd, "--month wants YYYY-MM, not '%s'", a->month);
+    }
+    if (a->start && cvm_month_parse(a->start, strlen(a->start), &ko.start) != 0)
+    {
+        return cli_usage_error(
+            cmd, "--start wants YYYY-MM, not '%s'", a->start);
+    }
+    if (a->group && cvm_km_group_parse(a->group, &ko.group) != CVM_OK) {
+        return cli_usage_error(cmd,
+                               "--group wants tenure_band, value_tier, "
+                               "lifecycle_stage, kmeans, plan or none, not "
+                               "'%s'",
+                               a->group);
+    }
+    double *at = NULL;
+    size_t nat = 0;
+    int rc;
+    if (a->at && (rc = parse_times(cmd, a->at, &at, &nat)) != 0) {
+        return rc;
+    }
+    cvm_ctx_t *ctx = NULL;
+    cvm_store_t *st = NULL;
+    cvm_km_store_t res;
+    memset(&res, 0, sizeof res);
+    cvm_km_point_t *pt = NULL;
+    rc = 0;
+    if (cvm_ctx_new(&ctx) != CVM_OK) {
+        free(at);
+        return cli_fail(cmd, "out of memory");
+    }
+    if (cvm_store_open(ctx, a->db, CVM_STORE_READONLY, &st) != CVM_OK ||
+        cvm_km_store(st, &ko, &res) != CVM_OK)
+    {
+        rc = cli_fail(cmd, "%s", cvm_ctx_errmsg(ctx));
+        goto done;
+    }
+    const cvm_km_t *km = res.km;
+    if (!at && !(at = default_times(res.horizon, &nat))) {
+        rc = cli_fail(cmd, "out of memory");
+        goto done;
+    }
+    pt = malloc(nat * km->ncurves * sizeof *pt);
+    if (!pt) {
+        rc = cli_fail(cmd, "out of memory");
+        goto done;
+    }
+    for (size_t g = 0; g < km->ncurves; g++) {
+        cvm_km_summary(ctx, &km->curves[g], at, nat, pt + g * nat);
+    }
+    char sm[8], mm[8];
+    cvm_month_format(res.start, sm);
+    cvm_month_format(res.month, mm);
+    const char *gname = cvm_km_group_name(ko.group);
+    if (a->json) {
+        json_t *o = json_object(), *ca = json_array();
+        json_object_set_new(o, "db", json_string(a->db));
+        json_object_set_new(o, "month", json_string(mm));
+        json_object_set_new(o, "start", json_string(sm));
+        json_object_set_new(o, "horizon", json_real(res.horizon));
+        json_object_set_new(o, "group", json_string(gname));
+        json_object_set_new(
+            o, "table", res.table[0] ? json_string(res.table) : json_null());
+        json_object_set_new(o, "cohort", json_integer((json_int_t)res.cohort));
+        json_object_set_new(
+            o, "ungrouped", json_integer((json_int_t)res.ungrouped));
+        json_object_set_new(o, "used", json_integer((json_int_t)res.used));
+        json_object_set_new(o, "events", json_integer((json_int_t)res.events));
+        json_object_set_new(o, "time", json_string("months"));
+        json_object_set_new(o, "event", json_string("closure"));
+        json_object_set_new(o, "conf_level", json_real(a->conf));
+        json_object_set_new(o, "conf_type", json_string("log"));
+        for (size_t g = 0; g < km->ncurves; g++) {
+            const cvm_km_curve_t *cu = &km->curves[g];
+            json_t *co = json_object();
+            json_object_set_new(co, "group", json_string(cu->label));
+            json_object_set_new(co, "n", json_integer((json_int_t)cu->n));
+            json_object_set_new(
+                co, "events", json_integer((json_int_t)cu->events));
+            json_object_set_new(co, "median", jnum(cu->median));
+            json_object_set_new(co, "median_lower", jnum(cu->median_lower));
+            json_object_set_new(co, "median_upper", jnum(cu->median_upper));
+            if (a->rmean >= 0) {
+                double rm, se;
+                cvm_km_rmean(ctx, cu, a->rmean, &rm, &se);
+                json_t *r = json_object();
+                json_object_set_new(r, "horizon", json_real(a->rmean));
+                json_object_set_new(r, "rmean", jnum(rm));
+                json_object_set_new(r, "se", jnum(se));
+                json_object_set_new(co, "rmean", r);
+            }
+            json_object_set_new(co, "at", points_json(pt + g * nat, nat));
+            if (a->full) {
+                json_object_set_new(co, "table", table_json(cu));
+            }
+            json_array_append_new(ca, co);
+        }
+        json_object_set_new(o, "curves", ca);
+        if (km->ncurves >= 2 && km->ncurves <= 1000) {
+            json_t *lr = json_object(), *obs = json_array(), *ex = json_array();
+            json_object_set_new(lr, "chisq", jnum(km->logrank_chisq));
+            json_object_set_new(lr, "df", json_integer(km->logrank_df));
+            json_object_set_new(lr, "p", jnum(km->logrank_p));
+            for (size_t g = 0; g < km->ncurves; g++) {
+                json_array_append_new(obs,
+                                      json_real((double)km->curves[g].events));
+                json_array_append_new(ex, jnum(km->curves[g].expected));
+            }
+            json_object_set_new(lr, "observed", obs);
+            json_object_set_new(lr, "expected", ex);
+            json_object_set_new(o, "logrank", lr);
+        }
+        print_json(o);
+        goto done;
+    }
+    printf("survival km: %s: cohort of %zu subscribers active at the end of "
+           "%s, followed to the end of %s (%.2f months); %zu events "
+           "(account closure)\ntime = months",
+           a->db,
+           res.cohort,
+           sm,
+           mm,
+           res.horizon,
+           res.events);
+    if (ko.group != CVM_KM_BY_NONE) {
+        printf("; %zu groups by %s", km->ncurves, gname);
+        if (res.table[0]) {
+            printf(" (%s)", res.table);
+        }
+    }
+    if (res.ungrouped) {
+        printf("; %zu without a group left out", res.ungrouped);
+    }
+    printf("\n\n");
+    print_km_text(km, ctx, pt, nat, a->at != NULL, a->rmean, a->conf, a->full);
+done:
+    free(at);
+    free(pt);
+    cvm_km_store_clear(&res);
+    cvm_store_close(st);
+    cvm_ctx_free(ctx);
+    return rc;
+}
+
 static int survival_km(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -382,11 +570,13 @@ static int survival_km(int argc, char **argv)
         {"full", no_argument, NULL, 'f'},
         {"db", required_argument, NULL, 'D'},
         {"month", required_argument, NULL, 'm'},
+        {"start", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *cmd = "survival km";
     const char *data = NULL, *db = NULL, *month = NULL, *at_s = NULL;
+    const char *start_s = NULL;
     cvm_surv_spec_t spec = {0};
     double rmean_h = -1, conf = 0.95;
     int json = 0, full = 0, c, rc;
@@ -435,6 +625,9 @@ static int survival_km(int argc, char **argv)
         case 'm':
             month = optarg;
             break;
+        case 'S':
+            start_s = optarg;
+            break;
         case 'j':
             json = 1;
             break;
@@ -447,14 +640,15 @@ static int survival_km(int argc, char **argv)
     if (optind < argc) {
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     }
-    if (db || month) {
-        if (data) {
-            return cli_usage_error(cmd, "give --data or --db, not both");
+    if (db || month || start_s) {
+        if (data || spec.time || spec.event || spec.event_value) {
+            return cli_usage_error(cmd,
+                                   "give --data (with --time, --event) or "
+                                   "--db (with --month), not both");
         }
-        return cli_fail(cmd,
-                        "the store mode (--db, --month) is not available "
-                        "yet; export the subscribers' tenure and churn flag "
-                        "to a CSV file and use --data");
+        km_store_args_t ka = {
+            db, month, start_s, spec.group, at_s, rmean_h, conf, json, full};
+        return survival_km_store(cmd, &ka);
     }
     if (!data || !spec.time || !spec.event) {
         return cli_usage_error(
@@ -579,6 +773,25 @@ static int survival_km(int argc, char **argv)
         printf("; %zu groups by %s", km->ncurves, spec.group);
     }
     printf("\n\n");
+    print_km_text(km, ctx, pt, nat, at_s != NULL, rmean_h, conf, full);
+done:
+    free(at);
+    free(pt);
+    cvm_km_free(km);
+    cvm_surv_data_free(d);
+    cvm_ctx_free(ctx);
+    return rc;
+}
+
+static void print_km_text(const cvm_km_t *km,
+                          cvm_ctx_t *ctx,
+                          const cvm_km_point_t *pt,
+                          size_t nat,
+                          int asked,
+                          double rmean_h,
+                          double conf,
+                          int full)
+{
     int lw = 5;
     for (size_t g = 0; g < km->ncurves; g++) {
         int l = (int)strlen(km->curves[g].label);
@@ -648,7 +861,7 @@ static int survival_km(int argc, char **argv)
         }
     }
     printf("\nS(t) at %s:\n",
-           at_s ? "the times asked" : "round times (--at to choose)");
+           asked ? "the times asked" : "round times (--at to choose)");
     print_points_header(lw, conf);
     for (size_t g = 0; g < km->ncurves; g++) {
         print_points(km->curves[g].label, pt + g * nat, nat, lw);
@@ -671,13 +884,6 @@ static int survival_km(int argc, char **argv)
             }
         }
     }
-done:
-    free(at);
-    free(pt);
-    cvm_km_free(km);
-    cvm_surv_data_free(d);
-    cvm_ctx_free(ctx);
-    return rc;
 }
 
 /* ==== cvm survival cox ==== */
