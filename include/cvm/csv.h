@@ -144,6 +144,26 @@ void cvm_csv_close(cvm_csv_reader_t *r);
  */
 int cvm_csv_write_field(void *file, const char *s, size_t len);
 
+/**
+ * @brief Writes a columnar table as a CSV file with a header line: text
+ * quoted as needed, doubles as %.6g (NaN and nulls empty), dates and
+ * months as ISO text.  Written to path.tmp, then renamed: a reader never
+ * sees half a file.
+ * @param where_col, where_value optional (NULL): only the rows whose text
+ *        column where_col equals where_value.
+ * @param rows optional: receives the rows written.
+ * Ownership: t and the strings are borrowed.
+ * Errors: CVM_EINVAL (no such column), CVM_EIO (the message names the
+ * file), CVM_ENOMEM.
+ */
+struct cvm_table;
+cvm_status cvm_csv_write_table(cvm_ctx_t *ctx,
+                               const struct cvm_table *t,
+                               const char *path,
+                               const char *where_col,
+                               const char *where_value,
+                               size_t *rows);
+
 /** @brief cvm_csv_write_field() for another delimiter. */
 int cvm_csv_write_field_delim(void *file,
                               const char *s,

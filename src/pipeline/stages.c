@@ -1,5 +1,6 @@
 /* stages.c - the stages of the monthly run, in order (run.h). */
 #include "cvm/audit.h"
+#include "cvm/csv.h"
 #include "cvm/datetime.h"
 #include "cvm/kmeans.h"
 #include "cvm/load.h"
@@ -843,59 +844,15 @@ static cvm_status st_value(run_t *r)
 static cvm_status
 write_team_csv(run_t *r, const cvm_table_t *t, const char *team)
 {
-    char path[1200], tmp[1300];
+    char path[1200];
     snprintf(path,
              sizeof path,
-             "%s/retention_%.4s_%.2s_%s.csv",
+             "%.1100s/retention_%.4s_%.2s_%s.csv",
              r->report_dir,
              r->mm,
              r->mm + 5,
              team);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        return cvm_ctx_error(r->ctx, CVM_EIO, "%s: %s", tmp, strerror(errno));
-    }
-    size_t nc = cvm_table_ncols(t), n = cvm_table_nrows(t);
-    const cvm_column_t *tc = cvm_table_find(t, "team");
-    for (size_t j = 0; j < nc; j++) {
-        fprintf(
-            f, "%s%s", j ? "," : "", cvm_column_name(cvm_table_column(t, j)));
-    }
-    fputc('\n', f);
-    for (size_t i = 0; i < n; i++) {
-        size_t len;
-        const char *tv = cvm_column_str(tc, i, &len);
-        if (len != strlen(team) || memcmp(tv, team, len)) {
-            continue;
-        }
-        for (size_t j = 0; j < nc; j++) {
-            const cvm_column_t *c = cvm_table_column(t, j);
-            if (j) {
-                fputc(',', f);
-            }
-            if (!cvm_column_valid(c, i)) {
-                continue;
-            }
-            if (cvm_column_type(c) == CVM_TYPE_INT64) {
-                fprintf(f, "%lld", (long long)cvm_column_i64(c)[i]);
-            } else if (cvm_column_type(c) == CVM_TYPE_DOUBLE) {
-                double v = cvm_column_f64(c)[i];
-                if (isfinite(v)) {
-                    fprintf(f, "%.6g", v);
-                }
-            } else {
-                const char *v = cvm_column_str(c, i, &len);
-                fwrite(v, 1, len, f);
-            }
-        }
-        fputc('\n', f);
-    }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return cvm_ctx_error(r->ctx, CVM_EIO, "%s: cannot write", path);
-    }
-    return CVM_OK;
+    return cvm_csv_write_table(r->ctx, t, path, "team", team, NULL);
 }
 
 static cvm_status st_retention(run_t *r)

@@ -101,10 +101,62 @@ static void test_write_and_query(void **state)
     cvm_ctx_free(ctx);
 }
 
+static void test_csv_write_table(void **state)
+{
+    (void)state;
+    cvm_ctx_t *ctx = NULL;
+    assert_int_equal(cvm_ctx_new(&ctx), CVM_OK);
+    cvm_table_t *t = NULL;
+    cvm_column_t *id, *x, *team;
+    assert_int_equal(cvm_table_new(&t), CVM_OK);
+    assert_int_equal(cvm_table_add_column(t, "id", CVM_TYPE_INT64, &id),
+                     CVM_OK);
+    assert_int_equal(cvm_table_add_column(t, "x", CVM_TYPE_DOUBLE, &x), CVM_OK);
+    assert_int_equal(cvm_table_add_column(t, "team", CVM_TYPE_STRING, &team),
+                     CVM_OK);
+    const char *teams[] = {"vip", "a,\"b\"", "vip"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(cvm_column_append_i64(id, i + 1), CVM_OK);
+        assert_int_equal(
+            cvm_column_append_f64(x, i == 1 ? (double)NAN : 0.5 * i), CVM_OK);
+        assert_int_equal(
+            cvm_column_append_str(team, teams[i], strlen(teams[i])), CVM_OK);
+    }
+    char path[300], tmp[310], buf[256] = "";
+    snprintf(path, sizeof path, "%s.csv", dbpath);
+    size_t rows = 0;
+    assert_int_equal(cvm_csv_write_table(ctx, t, path, NULL, NULL, &rows),
+                     CVM_OK);
+    assert_int_equal(rows, 3);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    assert_int_not_equal(access(tmp, F_OK), 0); /* renamed, none left */
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = 0;
+    assert_string_equal(buf,
+                        "id,x,team\n1,0,vip\n2,,\"a,\"\"b\"\"\"\n3,1,vip\n");
+    /* Only one team's rows. */
+    assert_int_equal(cvm_csv_write_table(ctx, t, path, "team", "vip", &rows),
+                     CVM_OK);
+    assert_int_equal(rows, 2);
+    assert_int_equal(cvm_csv_write_table(ctx, t, path, "nope", "vip", &rows),
+                     CVM_EINVAL);
+    assert_int_equal(
+        cvm_csv_write_table(ctx, t, "/nonexistent/dir/x.csv", NULL, NULL, NULL),
+        CVM_EIO);
+    assert_non_null(strstr(cvm_ctx_errmsg(ctx), "/nonexistent/dir/x.csv"));
+    unlink(path);
+    cvm_table_free(t);
+    cvm_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_and_query),
+        cmocka_unit_test(test_csv_write_table),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

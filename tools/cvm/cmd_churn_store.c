@@ -43,7 +43,7 @@ typedef struct {
     "  --depth D         gbdt depth (6)\n"                                    \
     "  --eta X           gbdt learning rate (0.1)\n"                          \
     "  --C X             logit inverse regularization (1)\n"                  \
-    "  --threads N       XGBoost threads (default: all cores)\n"      \
+    "  --threads N       XGBoost threads (default: all cores)\n"              \
     "  --seed S          seed (1)\n"
 
 static const char train_help[] =
@@ -493,49 +493,6 @@ int churn_train(int argc, char **argv)
     return rc;
 }
 
-/* Writes a table as CSV (header + rows); 0 or -1 with errno. */
-static int write_csv(const cvm_table_t *t, const char *path)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        return -1;
-    }
-    size_t nc = cvm_table_ncols(t), n = cvm_table_nrows(t);
-    for (size_t j = 0; j < nc; j++) {
-        fprintf(
-            f, "%s%s", j ? "," : "", cvm_column_name(cvm_table_column(t, j)));
-    }
-    fputc('\n', f);
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < nc; j++) {
-            const cvm_column_t *c = cvm_table_column(t, j);
-            if (j) {
-                fputc(',', f);
-            }
-            if (!cvm_column_valid(c, i)) {
-                continue;
-            }
-            switch (cvm_column_type(c)) {
-            case CVM_TYPE_INT64:
-                fprintf(f, "%lld", (long long)cvm_column_i64(c)[i]);
-                break;
-            case CVM_TYPE_DOUBLE:
-                if (isfinite(cvm_column_f64(c)[i])) {
-                    fprintf(f, "%.6g", cvm_column_f64(c)[i]);
-                }
-                break;
-            default: {
-                size_t len;
-                const char *v = cvm_column_str(c, i, &len);
-                fwrite(v, 1, len, f);
-            }
-            }
-        }
-        fputc('\n', f);
-    }
-    return fclose(f) == 0 ? 0 : -1;
-}
-
 int churn_score(int argc, char **argv)
 {
     static const int allowed[] = {O_DB,
@@ -586,8 +543,10 @@ int churn_score(int argc, char **argv)
     }
     if (st != CVM_OK) {
         rc = cli_fail(cmd, "%s", cvm_ctx_errmsg(ctx));
-    } else if (o.out && write_csv(t, o.out) != 0) {
-        rc = cli_fail(cmd, "%s: cannot write: %s", o.out, strerror(errno));
+    } else if (o.out &&
+               cvm_csv_write_table(ctx, t, o.out, NULL, NULL, NULL) != CVM_OK)
+    {
+        rc = cli_fail(cmd, "%s", cvm_ctx_errmsg(ctx));
     }
     char *sum = NULL;
     if (rc == 0 && cvm_results_get(s, mm, "churn_score", &sum) == CVM_OK) {

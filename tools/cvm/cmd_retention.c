@@ -45,57 +45,6 @@ static const char help[] =
     "  --json           the summary as JSON\n"
     "  -h, --help       this help\n";
 
-/* Writes the rows of one team as CSV, through a temporary file. */
-static int write_team(const cvm_table_t *t, const char *team, const char *path)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        return -1;
-    }
-    size_t nc = cvm_table_ncols(t), n = cvm_table_nrows(t);
-    const cvm_column_t *tc = cvm_table_find(t, "team");
-    for (size_t j = 0; j < nc; j++) {
-        fprintf(
-            f, "%s%s", j ? "," : "", cvm_column_name(cvm_table_column(t, j)));
-    }
-    fputc('\n', f);
-    for (size_t i = 0; i < n; i++) {
-        size_t len;
-        const char *tv = cvm_column_str(tc, i, &len);
-        if (len != strlen(team) || memcmp(tv, team, len)) {
-            continue;
-        }
-        for (size_t j = 0; j < nc; j++) {
-            const cvm_column_t *c = cvm_table_column(t, j);
-            if (j) {
-                fputc(',', f);
-            }
-            if (!cvm_column_valid(c, i)) {
-                continue;
-            }
-            if (cvm_column_type(c) == CVM_TYPE_INT64) {
-                fprintf(f, "%lld", (long long)cvm_column_i64(c)[i]);
-            } else if (cvm_column_type(c) == CVM_TYPE_DOUBLE) {
-                double v = cvm_column_f64(c)[i];
-                if (isfinite(v)) {
-                    fprintf(f, "%.6g", v);
-                }
-            } else {
-                const char *v = cvm_column_str(c, i, &len);
-                fwrite(v, 1, len, f);
-            }
-        }
-        fputc('\n', f);
-    }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
 static int num(const char *opt, const char *s, double lo, double hi, double *v)
 {
     char *end;
@@ -265,9 +214,9 @@ int cmd_retention(int argc, char **argv)
                      mm,
                      mm + 5,
                      teams[k]);
-            if (write_team(t, teams[k], path) != 0) {
-                rc = cli_fail(
-                    "retention", "%s: cannot write: %s", path, strerror(errno));
+            if (cvm_csv_write_table(ctx, t, path, "team", teams[k], NULL) !=
+                CVM_OK) {
+                rc = cli_fail("retention", "%s", cvm_ctx_errmsg(ctx));
             }
         }
     }
