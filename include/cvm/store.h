@@ -10,6 +10,7 @@
 
 #include "cvm/status.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -70,6 +71,28 @@ cvm_status cvm_store_write_table(cvm_store_t *s,
  */
 cvm_status
 cvm_store_query_table(cvm_store_t *s, const char *sql, struct cvm_table **out);
+
+/**
+ * @brief The name of a month's stage table, "<prefix>_YYYY_MM" (e.g.
+ * features_2025_06), into buf (n bytes, truncated if shorter).
+ */
+void cvm_store_month_table(const char *prefix,
+                           int32_t month,
+                           char *buf,
+                           size_t n);
+
+/**
+ * @brief A stage's monthly output: writes t as "<prefix>_YYYY_MM"
+ * (cvm_store_write_table()), then json (if not NULL) in cvm_results under
+ * that month and stage.
+ * Errors: those of cvm_store_write_table() and cvm_results_put().
+ */
+cvm_status cvm_store_save_month(cvm_store_t *s,
+                                const char *prefix,
+                                int32_t month,
+                                const struct cvm_table *t,
+                                const char *stage,
+                                const char *json);
 
 /** @brief 1 if a table (or view) of that name exists, else 0. */
 int cvm_store_has_table(cvm_store_t *s, const char *name);

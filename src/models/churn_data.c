@@ -7,23 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-void cvm__month_table(const char *prefix, int32_t month, char *buf, size_t n)
-{
-    snprintf(buf,
-             n,
-             "%s_%04d_%02d",
-             prefix,
-             (int)(month / 12),
-             (int)(month % 12 + 1));
-}
-
 cvm_status cvm_churn_ensure_features(cvm_store_t *s,
                                      int32_t month,
                                      const cvm_churn_def_t *def,
                                      int *built)
 {
     char name[40];
-    cvm__month_table("features", month, name, sizeof name);
+    cvm_store_month_table("features", month, name, sizeof name);
     if (built) {
         *built = 0;
     }
@@ -52,7 +42,7 @@ cvm_status cvm_churn_ensure_labels(cvm_store_t *s,
                                    int *built)
 {
     char name[40];
-    cvm__month_table("labels", month, name, sizeof name);
+    cvm_store_month_table("labels", month, name, sizeof name);
     if (built) {
         *built = 0;
     }
@@ -149,7 +139,7 @@ cvm_status cvm__churn_labels_load(cvm_store_t *s,
                                   size_t *positives)
 {
     char name[40], sql[128];
-    cvm__month_table("labels", month, name, sizeof name);
+    cvm_store_month_table("labels", month, name, sizeof name);
     snprintf(sql,
              sizeof sql,
              "SELECT subscriber_id, label FROM %s ORDER BY subscriber_id",

@@ -9,9 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* "<prefix>_YYYY_MM" into buf. */
-void cvm__month_table(const char *prefix, int32_t month, char *buf, size_t n);
-
 /* The first month with usage rows. Errors: CVM_ENOTFOUND, CVM_EDB. */
 cvm_status cvm__churn_first_month(cvm_store_t *s, int32_t *first);
 

@@ -286,7 +286,7 @@ cvm_status cvm_churn_scores_save(cvm_store_t *s,
                                  const char *model_path)
 {
     char name[40], mm[8];
-    cvm__month_table("churn_scores", month, name, sizeof name);
+    cvm_store_month_table("churn_scores", month, name, sizeof name);
     cvm_month_format(month, mm);
     cvm_status st = cvm_store_write_table(s, name, scores);
     if (st != CVM_OK) {

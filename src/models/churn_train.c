@@ -211,7 +211,7 @@ cvm_status cvm_churn_train(cvm_store_t *s,
             break;
         }
         char name[40], sql[96];
-        cvm__month_table("labels", m, name, sizeof name);
+        cvm_store_month_table("labels", m, name, sizeof name);
         snprintf(sql,
                  sizeof sql,
                  "SELECT label FROM %s ORDER BY subscriber_id",

@@ -61,8 +61,6 @@ void cvm__run_free(run_t *r);
 /* Fills r->headline from the store's results of the run month. */
 void cvm__run_headline(run_t *r);
 
-/* "<prefix>_YYYY_MM". */
-void cvm__run_table_name(const char *prefix, int32_t m, char *buf, size_t n);
 /* The wide table / labels of a month, rebuilt when the data changed. */
 cvm_status cvm__run_fresh_features(run_t *r, int32_t m);
 cvm_status cvm__run_fresh_labels(run_t *r, int32_t m);

@@ -202,11 +202,6 @@ static cvm_status mark_fresh(run_t *r, const char *name)
     return st;
 }
 
-void cvm__run_table_name(const char *prefix, int32_t m, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s_%04d_%02d", prefix, (int)(m / 12), (int)(m % 12 + 1));
-}
-
 /* Drops a stale derived table so that the ensure functions rebuild it. */
 static cvm_status drop_stale(run_t *r, const char *name)
 {
@@ -225,7 +220,7 @@ static cvm_status drop_stale(run_t *r, const char *name)
 cvm_status cvm__run_fresh_features(run_t *r, int32_t m)
 {
     char name[40];
-    cvm__run_table_name("features", m, name, sizeof name);
+    cvm_store_month_table("features", m, name, sizeof name);
     cvm_status st = drop_stale(r, name);
     int built = 0;
     if (st == CVM_OK) {
@@ -240,7 +235,7 @@ cvm_status cvm__run_fresh_features(run_t *r, int32_t m)
 cvm_status cvm__run_fresh_labels(run_t *r, int32_t m)
 {
     char name[40];
-    cvm__run_table_name("labels", m, name, sizeof name);
+    cvm_store_month_table("labels", m, name, sizeof name);
     cvm_status st = cvm__run_fresh_features(r, m);
     if (st == CVM_OK) {
         st = drop_stale(r, name);
@@ -284,7 +279,7 @@ static int outputs_exist(run_t *r, const cvm__stage_t *st)
          tok = strtok_r(NULL, ",", &save))
     {
         char name[64];
-        cvm__run_table_name(tok, r->month, name, sizeof name);
+        cvm_store_month_table(tok, r->month, name, sizeof name);
         if (!cvm_store_has_table(r->s, name)) {
             return 0;
         }

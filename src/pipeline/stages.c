@@ -266,7 +266,7 @@ static cvm_status st_features(run_t *r)
 {
     cvm_status st = cvm__run_fresh_features(r, r->month);
     char name[40];
-    cvm__run_table_name("features", r->month, name, sizeof name);
+    cvm_store_month_table("features", r->month, name, sizeof name);
     if (st == CVM_OK) {
         st = cvm_store_count(r->s, name, &r->rows);
     }

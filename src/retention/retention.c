@@ -350,11 +350,6 @@ static cvm_status cand_alloc(cand_t *c, size_t n)
                : CVM_ENOMEM;
 }
 
-static void month_table(const char *prefix, int32_t m, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s_%04d_%02d", prefix, (int)(m / 12), (int)(m % 12 + 1));
-}
-
 /* Appends a string cell (or null) copied from a string column. */
 static cvm_status
 put_str_from(cvm_column_t *dst, const cvm_column_t *src, size_t i)
@@ -444,10 +439,10 @@ cvm_status cvm_retention_build(cvm_store_t *s,
     }
     char mm[8], sc_name[40], ft_name[40], v_name[40], pf_name[40], sql[512];
     cvm_month_format(month, mm);
-    month_table("churn_scores", month, sc_name, sizeof sc_name);
-    month_table("features", month, ft_name, sizeof ft_name);
-    month_table("value", month, v_name, sizeof v_name);
-    month_table("planfit", month, pf_name, sizeof pf_name);
+    cvm_store_month_table("churn_scores", month, sc_name, sizeof sc_name);
+    cvm_store_month_table("features", month, ft_name, sizeof ft_name);
+    cvm_store_month_table("value", month, v_name, sizeof v_name);
+    cvm_store_month_table("planfit", month, pf_name, sizeof pf_name);
     if (!cvm_store_has_table(s, sc_name)) {
         return cvm_ctx_error(ctx,
                              CVM_ENOTFOUND,
@@ -757,12 +752,6 @@ cvm_status cvm_retention_save(cvm_store_t *s,
                               const cvm_table_t *list,
                               const char *summary)
 {
-    char name[40], mm[8];
-    month_table("retention", month, name, sizeof name);
-    cvm_month_format(month, mm);
-    cvm_status st = cvm_store_write_table(s, name, list);
-    if (st == CVM_OK && summary) {
-        st = cvm_results_put(s, mm, "retention", summary);
-    }
-    return st;
+    return cvm_store_save_month(
+        s, "retention", month, list, "retention", summary);
 }

@@ -843,18 +843,13 @@ cvm_status cvm_needs_save(cvm_store_t *store,
                           const cvm_table_t *t,
                           const cvm_needs_summary_t *sum)
 {
-    char m[8], name[32];
-    cvm_month_format(sum->month, m);
-    snprintf(name, sizeof name, "needs_%.4s_%.2s", m, m + 5);
-    cvm_status st = cvm_store_write_table(store, name, t);
-    if (st != CVM_OK) {
-        return st;
-    }
     char *js = NULL;
-    if ((st = cvm_needs_summary_json(sum, opt, &js)) != CVM_OK) {
+    cvm_status st = cvm_needs_summary_json(sum, opt, &js);
+    if (st != CVM_OK) {
         return cvm_ctx_error(cvm__store_ctx(store), st, "needs: summary");
     }
-    st = cvm_results_put(store, m, "segment_needs", js);
+    st = cvm_store_save_month(
+        store, "needs", sum->month, t, "segment_needs", js);
     cvm__free(js);
     return st;
 }

@@ -420,18 +420,13 @@ cvm_status cvm_rules_save(cvm_store_t *store,
                           const cvm_table_t *t,
                           const cvm_rules_summary_t *sum)
 {
-    char m[8], name[40];
-    cvm_month_format(sum->month, m);
-    snprintf(name, sizeof name, "segments_rules_%.4s_%.2s", m, m + 5);
-    cvm_status st = cvm_store_write_table(store, name, t);
-    if (st != CVM_OK) {
-        return st;
-    }
     char *js = NULL;
-    if ((st = cvm_rules_summary_json(sum, opt, &js)) != CVM_OK) {
+    cvm_status st = cvm_rules_summary_json(sum, opt, &js);
+    if (st != CVM_OK) {
         return cvm_ctx_error(cvm__store_ctx(store), st, "rules: summary");
     }
-    st = cvm_results_put(store, m, "segment_rules", js);
+    st = cvm_store_save_month(
+        store, "segments_rules", sum->month, t, "segment_rules", js);
     cvm__free(js);
     return st;
 }

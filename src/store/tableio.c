@@ -312,3 +312,33 @@ cvm_status cvm_results_get(cvm_store_t *s,
     sqlite3_finalize(q);
     return st;
 }
+
+void cvm_store_month_table(const char *prefix,
+                           int32_t month,
+                           char *buf,
+                           size_t n)
+{
+    snprintf(buf,
+             n,
+             "%s_%04d_%02d",
+             prefix,
+             (int)(month / 12),
+             (int)(month % 12 + 1));
+}
+
+cvm_status cvm_store_save_month(cvm_store_t *s,
+                                const char *prefix,
+                                int32_t month,
+                                const cvm_table_t *t,
+                                const char *stage,
+                                const char *json)
+{
+    char name[128], m[8];
+    cvm_store_month_table(prefix, month, name, sizeof name);
+    cvm_status st = cvm_store_write_table(s, name, t);
+    if (st == CVM_OK && json) {
+        cvm_month_format(month, m);
+        st = cvm_results_put(s, m, stage, json);
+    }
+    return st;
+}

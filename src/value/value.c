@@ -450,21 +450,11 @@ static void wide_free(wide_t *w)
     }
 }
 
-static void month_table(const char *prefix, int32_t month, char *buf, size_t n)
-{
-    snprintf(buf,
-             n,
-             "%s_%04d_%02d",
-             prefix,
-             (int)(month / 12),
-             (int)(month % 12 + 1));
-}
-
 static cvm_status read_wide(cvm_store_t *s, int32_t month, wide_t *w)
 {
     sqlite3 *db = cvm__store_db(s);
     char name[40], mm[8];
-    month_table("features", month, name, sizeof name);
+    cvm_store_month_table("features", month, name, sizeof name);
     cvm_month_format(month, mm);
     cvm__buf_t sql;
     cvm__buf_init(&sql);
@@ -554,7 +544,7 @@ static cvm_status read_scores(cvm_store_t *s,
                               int *found)
 {
     char name[40];
-    month_table("churn_scores", month, name, sizeof name);
+    cvm_store_month_table("churn_scores", month, name, sizeof name);
     for (size_t i = 0; i < w->n; i++) {
         prob[i] = (double)NAN;
     }
@@ -1051,7 +1041,7 @@ cvm_status cvm_value_summary_json(const cvm_value_summary_t *sm,
     char mm[8], fm[8], tname[40];
     cvm_month_format(sm->month, mm);
     cvm_month_format(sm->history_first, fm);
-    month_table("value", sm->month, tname, sizeof tname);
+    cvm_store_month_table("value", sm->month, tname, sizeof tname);
     json_t *r = json_object();
     json_object_set_new(r, "month", json_string(mm));
     json_object_set_new(r, "table", json_string(tname));
@@ -1196,18 +1186,12 @@ cvm_status cvm_value_save(cvm_store_t *s,
     if (!s || !t || !sum) {
         return CVM_EINVAL;
     }
-    char name[40], mm[8];
-    month_table("value", sum->month, name, sizeof name);
-    cvm_month_format(sum->month, mm);
-    cvm_status st = cvm_store_write_table(s, name, t);
-    if (st != CVM_OK) {
-        return st;
-    }
     char *json = NULL;
-    if ((st = cvm_value_summary_json(sum, o, &json)) != CVM_OK) {
+    cvm_status st = cvm_value_summary_json(sum, o, &json);
+    if (st != CVM_OK) {
         return cvm_ctx_error(cvm__store_ctx(s), st, "value: out of memory");
     }
-    st = cvm_results_put(s, mm, "value", json);
+    st = cvm_store_save_month(s, "value", sum->month, t, "value", json);
     cvm__free(json);
     return st;
 }
